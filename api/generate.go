@@ -1,0 +1,5 @@
+// Package api holds the OpenAPI document that is the single source of truth for the HTTP API,
+// and the code generated from it (package gen).
+package api
+
+//go:generate go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml
