@@ -60,8 +60,8 @@ func (m *Migrator) provider(db *sql.DB, s MigrationSet) (*goose.Provider, error)
 
 // UpResult says what Up did.
 type UpResult struct {
-	Applied        int   // migrations applied
-	CatalogueRows  int64 // catalogue rows inserted or updated
+	Applied       int   // migrations applied
+	CatalogueRows int64 // catalogue rows inserted or updated
 }
 
 // Up applies every pending migration and synchronises the catalogue. Running it again

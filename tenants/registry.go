@@ -167,6 +167,9 @@ func (g *Registry) Create(ctx context.Context, p CreateParams) (Resolved, error)
 // mapWriteError turns constraint violations into kernel errors so callers get a 409/422, not
 // a database message.
 func mapWriteError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {

@@ -217,10 +217,10 @@ type TenantProfile struct {
 
 // TenantSettings defines model for TenantSettings.
 type TenantSettings struct {
-	Address      *string              `json:"address,omitempty"`
-	ContactEmail *openapi_types.Email `json:"contactEmail,omitempty"`
-	ContactPhone *string              `json:"contactPhone,omitempty"`
-	DisplayName  string               `json:"displayName"`
+	Address      *string `json:"address,omitempty"`
+	ContactEmail *string `json:"contactEmail,omitempty"`
+	ContactPhone *string `json:"contactPhone,omitempty"`
+	DisplayName  string  `json:"displayName"`
 
 	// EmbedOrigins Origins allowed to frame the public pages (CSP frame-ancestors).
 	EmbedOrigins []string  `json:"embedOrigins"`
@@ -230,10 +230,10 @@ type TenantSettings struct {
 
 // TenantSettingsInput defines model for TenantSettingsInput.
 type TenantSettingsInput struct {
-	Address      *string              `json:"address,omitempty"`
-	ContactEmail *openapi_types.Email `json:"contactEmail,omitempty"`
-	ContactPhone *string              `json:"contactPhone,omitempty"`
-	DisplayName  string               `json:"displayName"`
+	Address      *string `json:"address,omitempty"`
+	ContactEmail *string `json:"contactEmail,omitempty"`
+	ContactPhone *string `json:"contactPhone,omitempty"`
+	DisplayName  string  `json:"displayName"`
 
 	// EmbedOrigins Origins allowed to frame the public pages (CSP frame-ancestors).
 	EmbedOrigins *[]string `json:"embedOrigins,omitempty"`
@@ -933,10 +933,18 @@ type SignOutResponseObject interface {
 	VisitSignOutResponse(w http.ResponseWriter) error
 }
 
+type SignOut204ResponseHeaders struct {
+	SetCookie *string
+}
+
 type SignOut204Response struct {
+	Headers SignOut204ResponseHeaders
 }
 
 func (response SignOut204Response) VisitSignOutResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -1712,57 +1720,57 @@ func (sh *strictHandler) UpdateTenantSettings(ctx *gin.Context, tenant TenantRef
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Frdctu4FX4VDLszazfUj2Mn3SgXO6k323GbxB7LmXY2cUcQeSQiJgEuANpRPJrpA+wTtFe96V2v+gjJ",
-	"k/RJOvghCYqgJGflzU7vJBI8Bzi/3zkHt0HEspxRoFIEo9sgxxxnIIHrfxdAMZXnMFN/YhARJ7kkjAaj",
-	"4CIBJPXrrwV6ff4CibSYI8bR69cn3/WDMCBqVY5lEoQBxRkEo8CsD8KAw48F4RAHI8kLCAMRJZBhxSTD",
-	"718AncskGD0+DIOM0PLvQRjIRa7ICMkJnQfL5VJREjmjAvR2zzibppCpnxGjEqhUP3GepyTCat+D3Kx4",
-	"8E6oQ9w6jL/i6pTBbwa1PAbmrRiUdDXHphieUQScM472zr8/Rk+OHv1uvx+oZfZbRfp7Amn8XK3SEuYs",
-	"By6J2fJMvWtL94/j01coZ4RK4IhQyZBMACmxgZChErP6Xynra4G0iFsiCoMMhMBzUCxWxefq4Y3dSf3B",
-	"ZUWMTd9BJBWxFyzCKfkA8QW8l+3DRMLDJgyAbuYeiUAv9HF9CT5WfHbBrrykwwAyTFLvG6KFPWM8wzIY",
-	"BUVBYr/UsilwkZBccyMSMrHJSl5W3ygKliTmHC/Uf+MCnh3lKZZqP+csNUdrWoJ+jFghBYkBYetzI1R+",
-	"1sNxRmiIlHCwZHx0/MPw0UGI/vu3fyknLDfeYtvc34o2tFCMEO3OmyJZ3XXo6MOvQfVtW4vdeuoUFy/F",
-	"tO3RwqAQwE+20fuKFOx3LUmYLXSfU5tA66y7PJGKtf6F2jo+57DVl5b6NqdlcZHCCZ2x9mkbRrzeb5pB",
-	"pfJReI+zPFUcKZMkginD3OurpWDvxCMvpimJ/Gkt0+dCbDYDLlCO5yCQZCgiknwAKtBeSoSEGDGqo3CV",
-	"BVNMY0Ln+ov9fr3VKWMpYOr3MitldxfV7rxCLyiJSI5TIhdtsZOIee3iisWn0wiacn30+PCbb574RHrF",
-	"8Ts/HY7fvSoMVKgJ6ZCzTjX10hdkChwi32J2xcFv/oznXc//xGJ/VGWF/7mI7uZqRrtj63BNYxmDRDcJ",
-	"GDPIHMUgnHLA8QIVAgSCnGV934nNA1c8Y4llIT/+k9OP/0bZp38IyTZ6bqnbypb0ciO1UqpWpY4CjSh8",
-	"FuagqFWfll3hWmMgT/Y6pYCASr5AuQYy1zglMdJQo++mp3W+68Anj34IFRLTqCO0GsB04rcRoYTtWoGC",
-	"W3MwbIhMYY2BtExB4mkKyOJLpBaFCPrzPioxpxjow2Pr4huisVGh2UW1U5+2xmROT+i5OaiGu3FMFA+c",
-	"njnam+FUQNiVfh3U/fDRkcdScyzEDePxyuKD4cOjTSC9ebAylVYEfWcyZYcH9HHAEuJnspHeYiyhJ4kf",
-	"/iZMyDsm1y0hohNS14bJ7aFNZ1avDXWdnxipjc1ab66xid2SC9uRw4kORnChI/NuTR3rNXc0vrZmGlZ4",
-	"qGxESuDKu/76Bvc+DHtP+r3LB1958Tp+f2LIHAzbGnVU5dIc9p5c3j5e+glqDOCJaAb0aEAgboiMEsTo",
-	"UxTDDBep1I8po9AIbs65jobh9uiuyfg7h8VqvrH1H7ohMmGFRDHBESeSRKIf+OR4ufftyP7sXd4Ow8cH",
-	"y/LN/rdeedQmaI+qinvQeEcXbkWmrKx+giNJrt0ickPy6jauM85mJPWUgDiOOQi/j6nyH0fyeWd9YRec",
-	"JYz6nbELSe0oOnhfpIReifZBLa7cXESXC33CLKPOilERkad4YaxnT4CUhM7FftlgiLDEKZsX0NleuDto",
-	"665dbGJtvbiBqSByixYGaVcvNpHWkc7ioBIWGZBkBN9tg2MrGG12aXo6C0ZvtgrG9rsTmheK3Kpmizy+",
-	"W0JrZdMpxKeczAlVh6nJtY9y2TqM2dTdgrbjc05UezT0hbVVH6zOV2KAjahj1UlXAqkb1x4Me0/Q3n7v",
-	"8rfe8BUbO39lncDlrPa+FsGETTG3Ma55gXCashuIVXyeceVPukWnKzlbRO4dj8/Mu56CrEIyLva7UoXe",
-	"mHPERMpcjAYDJxXujXQOe9ARs+uk+NCTFB2vWlXlKtdvR4PBRlt0RbzGk6o80pkzwkAUQj0F5c5RygTE",
-	"vkSiwb/pPbRr+GdnJ4jNdOkV2nSZStIz1RwSCyEhQzMb5vAcaIyF+uD4A0SJm1sJiP5b+pYeM3oNVHEQ",
-	"o7e0h8xxeiJiOcS2+6ZeopRcAypoDBxNBjgng+uDgWErBrfmx3KiykYOaFI/IEJt5S1Fnq763uSqoB/w",
-	"1UQHZiKFabKrbTy/Br6o2aMIc05AoMn7Xg48I0IQRicjNDGGOEF7mC4Yhf0QTXAhE3WkSAUN8wYJMqcQ",
-	"9whVOykEcM1y8rYYDg8jo0z9G0bmkdIZo+bRBEUJRFcQo+nCyLWQCePkg9laihe6Bmw2TWKWYcNtz2pj",
-	"UvYWJ/al1lMly+rtfh853RqZYInYjfJD6sijFmuOuVQaVizMQdAUZowbP50RLiSKmXyKcIMkUWYxq0zF",
-	"GhCm4ga4QEfDI6MGXf8izAGVcwA06Ro8TDROQxgJUzROlGVPNJ0/cyJBoIZmSmkK0MpEEWNXRBm0kEgA",
-	"jd2XXwt0PD7/Hkl2BdTKWh1+8peeet7TLdoJSgDHwPtvqc59EVABdYsyeP767EXvoP/QqYMD5UjKqYIw",
-	"uAYujKMd9If9oc71OVCck2AUHPaH/UODORPt5qXaKigxaDqXWjMHnYcqral6PRgD5lHysrk4bAyo3qx6",
-	"/pmjYwNpaiTcI1QAFUTFmP0QYXT18T8xYtMIlIVjik4+/XRaDa5+LIAv6snVj0HHkOrAk/pUnm/u69Xr",
-	"izE6RBGLodyewiG2Q6DbZ12cLV6pmTvB+fiHoSliHvqKGLUNH8WUZEQ2SFaQXuWJDL8nmQrNBzYz2n9h",
-	"q0uyvFyZvz0cDtfM3tozt5XeZZkEt5u2uH3QjfMMTbGdldrzvJdYRgmh85UUEKIpCIky9dbEir6GFaXg",
-	"/HuthONMEFV2yzLMF5WJa3P49NP4498dvM1mCk9405HSNFZY9E01hVFHcwO+Ks5MC1kxLF3QYB+vs/0B",
-	"5Evd7P856lw/HPNJW8VvlWR2IUxFq8pemqpO/IQjZ3KF8Jp46QjWvvbItRGam+KtWwZeGb8gQtruQfAl",
-	"Haee2uzObepELEKVdjKgBWI83o1qj123qAFbyRHJhAgUQ56yRQZU2snNZ/tJubqEbWs1emHXtDKTL/RW",
-	"nbftnGa1o3f75TOESQplini0MUV0cGCzmYAOFi7J4a8s69jOtG9OxCROfbMEr0+V67fxrWe6etSmb2zN",
-	"OJYBhqo+2IWLPUvTmrxxstqhtvQk+6pv6Yw44NjM4oTHeUzT+MK9EgRC/p7Fi50lnUZ3etnUhOQFLFuW",
-	"dLBj3j59mv3EOwmMmlR1K0RXKbg5ibTKrJDFZ+ryRhUma6NkWdyexMvVi2RlNPTdBtM3Drrvg226xHCp",
-	"S40oadvXa90Ma4TQz7eyO7TIdjCs6Rz3bWPCw1/AhOvLfzuJPZEk11hCiGzjRxVkuu9TWfbOrLYEdjrh",
-	"pGD6XyuFJ5nT00K2MdqRZ+yrASdihXxq3MzU5kSgKAXMd+PlioliYXyZiBK8fg5e7YrGZox8T3G4OaP+",
-	"ha3YX3lYxRGq6m7TDtGcxyB7x1qJTQ6t5uOO1EqoaQZBL8Mk1eVJORp/igRI4Wn9bKV3D65d7UKuqwad",
-	"vHyv0aWc7t17kDmzjXjDT9fXzUSpu33VfR1HxmUV0C3jFvb3bbBeMqivVeuxTJd+BrZwXV9R2jVfsqI0",
-	"tzt3XE2ac+0kfko8m5VAqHlNy3QDCEfc3mPdrHRrknZ/Nci9HwvYoqdgaP0/dxaA4mkK8T12GJz+hUmx",
-	"FlAnWNhrHvq+568iKghnGL0+fFdj63sP4xWnDg2We96ZrpqXX9gNrVjcxYnLb3bgxWFgp+lrqhBXHfdV",
-	"7a5cOfgSFcNGY5CMQ7xTmziHPMUR+C5G/WzbKIsIxRD4dWkbBU+DUTDQqrdEqwlaVaMsw9tmuSvcRyV6",
-	"W14u/xcAAP//",
+	"3BrbctvG9Vd20MxEqsGLLNmN6YfEVZyOWtvSiPK0E0sZLoFDci1gF9ldSKJUzvQD8gXtU1/61qd+gv0l",
+	"/ZLOXgAsiAVJOVSc6RsJLM79fvYuiFiaMQpUimBwF2SY4xQkcP3vDCim8hQm6k8MIuIkk4TRYBCczQBJ",
+	"/fpLgd6evkIiyaeIcfT27dG33SAMiDqVYTkLwoDiFIJBYM4HYcDhx5xwiIOB5DmEgYhmkGKFJMU3r4BO",
+	"5SwYPN0Pg5TQ4u9eGMh5psAIyQmdBovFQkESGaMCNLknnI0TSNXPiFEJVKqfOMsSEmFFdy8zJx69F4qJ",
+	"OwfxF1xxGfymV8mjZ96KXgFXY6yL4QVFwDnjaOf0u0P07ODJ73a7gTpmv1WgvyOQxC/VKS1hzjLgkhiS",
+	"J+pdU7p/HB6/QRkjVAJHhEqG5AyQEhsIGSoxq/+lsr4USIu4IaIwSEEIPAWFYll8rh7eWUqqDy5KYGz8",
+	"HiKpgL1iEU7ILcRncCObzETCgyYMgK7HHolAH/RhfQ0+VHxyxi69oMMAUkwS7xuihT1hPMUyGAR5TmK/",
+	"1NIxcDEjmcZGJKRinZW8Lr9RECxIzDmeq//GBTwUZQmWip5TlhjW6pagHyOWS0FiQNj63AAVn3VwnBIa",
+	"IiUcLBkfHH7ff7IXov/+7V/KCQvCG2jr9C1pQwvFCNFSXhfJMtWhow+/BtW3TS2266lVXLwQ06ashUEu",
+	"gB9tovclKdjvGpIwJLTzqU2gwes2OVKx1n9QW8enMFt+aaFvwi2L8wSO6IQ1ua0Z8Wq/qQeV0kfhBqdZ",
+	"ojBSJkkEY4a511cLwd4LR5aPExL501qq+UJsMgEuUIanIJBkKCKS3AIVaCchQkKMGNVRuMyCCaYxoVP9",
+	"xW63InXMWAKY+r3MStmloqTOK/SckohkOCFy3hQ7iZjXLi5ZfDyOoC7XJ0/3v/rqmU+klxy/98Ph+P2b",
+	"3JQKFSAdclappjr6ioyBQ+Q7zC45+M2f8azt+Z9Y7I+qLPc/F9H9XM1od2gdrm4sQ5DoegbGDFJHMQgn",
+	"HHA8R7kAgSBjadfHsXngimcosczlh39y+uHfKP34DyHZWs8tdFvakj5upFZI1arUUaARhc/CnCpq2adl",
+	"W7jWNZAnex1TQEAln6NMFzJXOCEx0qVG101Pq3zXKZ88+iFUSEyjltBqCqYjv40IJWzXClS5NQWDhsgE",
+	"VhhIwxQkHieAbH2J1KEQQXfaRUXNKXqaeWxdfE00Nio0VJSU+rQ1JFN6RE8No7rcjWOicODkxNHeBCcC",
+	"wrb061Tdj58ceCw1w0JcMx4vHd7rPz5YV6TXGStSaQnQx5NpOzxFHwcsIX4ha+ktxhI6kvjL3xkT8p7J",
+	"dcMS0QmpK8Pk5qVNa1avDHWVnxipDc1Zb66xid2CC5uRw4kORnChI/N2TR3qM/c0vqZmala4r2xESuDK",
+	"u354hzu3/c6zbufi0Rfeeh3fHBkwe/2mRh1VuTD7nWcXd08XfoC6BvBENFP06IJAXBMZzRCjz1EME5wn",
+	"Uj+mjEItuDl8HfTDzau7OuJvHRTL+cb2f+iayBnLJYoJjjiRJBLdwCfHi52vB/Zn5+KuHz7dWxRvdr/2",
+	"yqMyQcuqau5B1zu6cctTZWXVExxJcuU2kWuSV7txnXA2IYmnBcRxzEH4fUy1/ziSL1v7C3vgZMao3xnb",
+	"KqktRQfvi4TQS9Fk1NaV65vo4qBPmEXUWTIqIrIEz4317AiQktCp2C0GDBGWOGHTHFrHC/cv2tp7F5tY",
+	"Gy+uYSyI3GCEQZrdi02kVaSzdVBRFpkiyQi+3QaHVjDa7JLkeBIM3m0UjO13RzTLFbhlzeZZfL+E1sim",
+	"Y4iPOZkSqpipwDVZuWgwY4i6X9B2fM6Jak/6vrC27IPLRYYTlr746w/vfvjm/FxcPPqm+HF+3i1+eiPS",
+	"sgcvRVk36D3qd56hnd3OxW+9kGLjBG+sh7h0KsZWljdhXQfNAti8QDhJ2DXEKnhPuHI2Pb/TbZ7tMHcO",
+	"hyfmXUfVs0IyLnbb8ogmzGFxJmUmBr2ekyd3BjrBPWoJ6FXGfOzJmI7LLet5GevXg15vraG6Il7hZmWS",
+	"aU0oYSByoZ6C8vUoYQJiX5bRnYEZTDQb/BcnR4hNdF8W2lyaSNIxrR4ScyEhRRMbA/EUaIyF+uDwFqKZ",
+	"m3gJiO45PaeHjF4BVRjE4Jx2kGGnIyKWQWxHc+olSsgVoJzGwNGohzPSu9rrGbSid2d+LEaqp+SARtUD",
+	"IhQp5xR5Ru47o8uc3uLLkY7aRAozgVdkvLwCPq/QowhzTkCg0U0nA54SIQijowEaGUMcoR1M54zCbohG",
+	"OJczxVKkIop5gwSZUog7hCpKcgFcoxyd5/3+fmSUqX/DwDxSOmPUPBqhaAbRJcRoPDdyzeWMcXJrSEvw",
+	"XDeI9YlKzFJssO1YbYyKwePIvtR6KmVZvt3tImeUI2dYInat/JA68qjEmmEulYYVCsMIGsOEceOnE8KF",
+	"RDGTzxGugSTKLCalqVgDwlRcAxfooH9g1KCbY4Q5oGJJgEZtW4mRLuIQRsJ0lCNl2SMN58+cSBCopplC",
+	"mgK0MlHE2CVRBi0kEkBj9+WXAh0OT79Dkl0CtbJWzI/+0lHPO3p+O0IzwDHw7jnViTECKqCaXwYv3568",
+	"6ux1HztNcqAcSTlVEAZXwIVxtL1uv9vXhUAGFGckGAT73X533xSkM+3mhdrKOqNXdy51Zgo6SZVaU818",
+	"MATMo9nr+uGwtr16t+z5J46OTb1TlckdQgVQQVSM2Q0RRpcf/hMjNo5AWTim6OjjT8flVuvHHPi8Wmv9",
+	"GLRssPY8eVEVAXW63rw9G6J9FLEYCvJUkWLHB3q21obZFjMVcic4H37fNx3OY1+Ho8jwQUxISmQNZFnv",
+	"qzyR4huSqtC8ZzOj/Rc2RiiLi6Xl3ON+f8VirrmQWxpsFklws1WMOyRdu+zQEJtZqbnse41lNCN0upQC",
+	"QjQGIVGq3ppY0dVlRSE4P62lcJz1ospuaYr5vDRxbQ4ffxp++LtTjLOJqie86UhpGqtC9V25olGsuQFf",
+	"dW5mvqwQFi5oah+vs/0B5Gu9Cfg56ly9OfNJW8VvlWS2IUwFq8xeGqpO/IQjZ62F8Ip46QjWvvbItRaa",
+	"6+Kt5gleGb8iQtrRQvA5Hada6WzPbapELEKVdlKgOWI83o5qD123qAq2AiOSMyJQDFnC5ilQadc6n+wn",
+	"xemibFup0TN7ppGZfKG3HMtt5jTL4767z58hTFIoUsSTtSmiBQObTAS0oHBB9n9lWceOrX1LJCZx4ls0",
+	"eH2qOL+Jb73Q3aM2fWNrxrFMYaj6g2242IskqcAbJ6scakNPsq+6Fs6AA47Nok54nMdMlM/c+0Ig5O9Z",
+	"PN9a0qmNrhd1TUiew6JhSXtbxu3Tp6En3kpg1KDKKyO6S8H1NaVVZllZfKIur1VjsjJKFs3tUbxYvmVW",
+	"REPfVTF9HaH9sti6Gw4XutWIZk37eqsnZbUQ+ulWdo/52RY2Oa27wE1MuP8LmHB1M3ArsSeS5ApLCJEd",
+	"/KiGTM99SsvemtUWhZ1OOAmY+ddS40mm9DiXzRrtwLMT1gUnYrl8btzM9OZEoCgBzEGvwE23rYEMQXYO",
+	"9Zm6GhqzrS00F2RKFWEmAhBRlLyfUuW2xXCzmX6g6F1fe//Ctu/vV6y6Cf3MaiXUjJCgk2KS6Kam2LY/",
+	"RwKk8AyMNtK7pxpenl2u6iGdbP6gMalYGD54aDqx43uDT3fl9fSqZ4TlFSBHxkXv0C7jRsfgI7A60qtu",
+	"autNT5t+erbdXd2H2jOfsw81F0a33IMavrYynJF4MinKp/rNLzNDIBxxezV2vdKtSVr6qtL4YSxgg0mE",
+	"gfX/PI8AiscJxA84l3CmHibF2jJ8hoW9OaKvkP4qooJw9turw3e5CX/wMF5iatFgQfPWdFW/T8OuaYni",
+	"Pk5cfLMFLw4Du6Bf0bu46nioHnnpFsPn6DPWGoNkHOKt2sQpZAmOwHfX6mfbRtF6KITArwrbyHkSDIKe",
+	"Vr0FWu7dys5mEd7Vm2ThPiqqt8XF4n8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -26,22 +26,22 @@ var dataFS embed.FS
 
 // Municipality is one row of the catalogue.
 type Municipality struct {
-	KodObce       string // kód obce (ZÚJ)
-	Name          string
-	Type          string // Obec, Město, Městys, Statutární město, Hlavní město, Vojenský újezd
-	POUCode       string // pověřený obecní úřad
-	POUName       string
-	ORPCode       string // obec s rozšířenou působností
-	ORPName       string
-	OkresNUTS     string
-	OkresName     string
-	KrajNUTS      string
-	KrajName      string
-	ICO           string // IČO; empty for the four military areas
-	Population    *int
-	PSC           []string
-	ValidFrom     time.Time
-	SearchKey     string
+	KodObce    string // kód obce (ZÚJ)
+	Name       string
+	Type       string // Obec, Město, Městys, Statutární město, Hlavní město, Vojenský újezd
+	POUCode    string // pověřený obecní úřad
+	POUName    string
+	ORPCode    string // obec s rozšířenou působností
+	ORPName    string
+	OkresNUTS  string
+	OkresName  string
+	KrajNUTS   string
+	KrajName   string
+	ICO        string // IČO; empty for the four military areas
+	Population *int
+	PSC        []string
+	ValidFrom  time.Time
+	SearchKey  string
 }
 
 // Load parses the embedded CSV.
@@ -161,4 +161,36 @@ func Sync(ctx context.Context, owner *pgxpool.Pool, ms []Municipality) (int64, e
 		return 0, fmt.Errorf("commit catalogue sync: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// Hit is a search result: a municipality and, when it uses epom, its tenant's slug.
+type Hit struct {
+	Municipality
+	TenantSlug string
+}
+
+// Search finds municipalities by part of the name (diacritics ignored), kód obce or IČO,
+// optionally within one kraj; names that start with the query rank first.
+func Search(ctx context.Context, pool *pgxpool.Pool, q, krajNUTS string, limit int) ([]Hit, error) {
+	key := Fold(strings.TrimSpace(q))
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(key) + "%"
+	rows, err := pool.Query(ctx, `
+		SELECT c.kod_obce, c.nazev, c.typ, c.pou_kod, c.pou_nazev, c.orp_kod, c.orp_nazev,
+		       c.okres_kod_nuts, c.okres_nazev, c.kraj_kod_nuts, c.kraj_nazev, c.ico, c.psc,
+		       COALESCE(t.slug, '')
+		FROM catalogue_municipalities c
+		LEFT JOIN tenants t ON t.kod_obce = c.kod_obce AND t.status = 'active'
+		WHERE ($1 = '' OR c.search_key LIKE $2 OR c.kod_obce = $1 OR c.ico = $1)
+		  AND ($3 = '' OR c.kraj_kod_nuts = $3)
+		ORDER BY (c.search_key = $1) DESC, (c.search_key LIKE $4) DESC, c.nazev, c.kod_obce
+		LIMIT $5`, key, like, krajNUTS, like[1:], limit)
+	if err != nil {
+		return nil, fmt.Errorf("search catalogue: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
+		var h Hit
+		err := r.Scan(&h.KodObce, &h.Name, &h.Type, &h.POUCode, &h.POUName, &h.ORPCode, &h.ORPName,
+			&h.OkresNUTS, &h.OkresName, &h.KrajNUTS, &h.KrajName, &h.ICO, &h.PSC, &h.TenantSlug)
+		return h, err
+	})
 }

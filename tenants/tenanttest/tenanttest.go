@@ -114,7 +114,9 @@ func New(t testing.TB, modules ...tenants.MigrationSet) *Env {
 	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(hashtext('epom-test-template'))`); err != nil {
 		t.Fatalf("template lock: %v", err)
 	}
-	unlock := func() { _, _ = admin.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext('epom-test-template'))`) }
+	unlock := func() {
+		_, _ = admin.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext('epom-test-template'))`)
+	}
 	if err := ensureTemplate(ctx, admin, ownerBase, tmpl, modules); err != nil {
 		unlock()
 		t.Fatalf("template database: %v", err)

@@ -1,0 +1,343 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/epom-cz/epom/api/gen"
+	"github.com/epom-cz/epom/api/problem"
+	"github.com/epom-cz/epom/modules"
+	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/authz"
+	"github.com/epom-cz/epom/tenants/catalogue"
+	"github.com/epom-cz/epom/tenants/identity"
+)
+
+// Kernel implements the kernel's operations of the API; modules implement theirs, and cmd
+// embeds them all into one gen.StrictServerInterface.
+type Kernel struct {
+	Modules   *modules.Registry
+	Registry  *tenants.Registry
+	Resolver  *tenants.Resolver
+	Settings  *tenants.SettingsStore
+	Identity  *identity.Service
+	Authz     *authz.Authorizer
+	Catalogue func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error)
+	BaseURL   string
+	// CookieSecure marks the session cookie Secure (always, behind TLS).
+	CookieSecure  bool
+	SessionMaxAge time.Duration
+}
+
+func moduleInfo(m modules.Module) gen.ModuleInfo {
+	_, public := m.(modules.Public)
+	return gen.ModuleInfo{
+		Id:          string(m.ID()),
+		Name:        gen.LocalizedText{Cs: m.Name().CS, En: m.Name().EN},
+		Description: gen.LocalizedText{Cs: m.Description().CS, En: m.Description().EN},
+		Public:      public,
+	}
+}
+
+// ListModules implements listModules.
+func (k *Kernel) ListModules(ctx context.Context, _ gen.ListModulesRequestObject) (gen.ListModulesResponseObject, error) {
+	items := []gen.ModuleInfo{}
+	for _, m := range k.Modules.All() {
+		items = append(items, moduleInfo(m))
+	}
+	return gen.ListModules200JSONResponse{Items: items}, nil
+}
+
+// ListTenantModules implements listTenantModules, from the resolved tenant.
+func (k *Kernel) ListTenantModules(ctx context.Context, _ gen.ListTenantModulesRequestObject) (gen.ListTenantModulesResponseObject, error) {
+	t, err := k.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items := []gen.ModuleInfo{}
+	for _, m := range k.Modules.All() {
+		if t.Enabled(string(m.ID())) {
+			items = append(items, moduleInfo(m))
+		}
+	}
+	return gen.ListTenantModules200JSONResponse{Items: items}, nil
+}
+
+// current returns the resolved tenant of the request (bound by the resolveTenant step).
+func (k *Kernel) current(ctx context.Context) (tenants.Resolved, error) {
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return tenants.Resolved{}, tenants.ErrNoTenant
+	}
+	return k.Resolver.BySlugOrID(ctx, t.ID.String())
+}
+
+// SearchMunicipalities implements searchMunicipalities.
+func (k *Kernel) SearchMunicipalities(ctx context.Context, req gen.SearchMunicipalitiesRequestObject) (gen.SearchMunicipalitiesResponseObject, error) {
+	limit := 20
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	hits, err := k.Catalogue(ctx, deref(req.Params.Q), deref(req.Params.Kraj), limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]gen.Municipality, 0, len(hits))
+	for _, h := range hits {
+		m := gen.Municipality{
+			KodObce: h.KodObce, Name: h.Name, Type: h.Type, Pou: ptr(h.POUName), Orp: h.ORPName,
+			OrpKod: ptr(h.ORPCode), Okres: h.OkresName, Kraj: h.KrajName, KrajNuts: h.KrajNUTS,
+			Ico: ptr(h.ICO), Psc: h.PSC,
+		}
+		if m.Psc == nil {
+			m.Psc = []string{}
+		}
+		if h.TenantSlug != "" {
+			m.TenantSlug = ptr(h.TenantSlug)
+		}
+		items = append(items, m)
+	}
+	return gen.SearchMunicipalities200JSONResponse{Items: items}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// GetTenant implements getTenant: the public profile.
+func (k *Kernel) GetTenant(ctx context.Context, _ gen.GetTenantRequestObject) (gen.GetTenantResponseObject, error) {
+	t, err := k.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, _, err := k.Settings.Get(ctx, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := k.Catalogue(ctx, t.KodObce, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	p := gen.TenantProfile{
+		Id: t.ID, Slug: t.Slug, Name: st.DisplayName, KodObce: t.KodObce,
+		Links: struct {
+			Landing string `json:"landing"`
+		}{Landing: k.BaseURL + "/o/" + t.Slug},
+	}
+	if len(hits) == 1 {
+		h := hits[0]
+		p.Type, p.Kraj, p.Okres, p.Orp, p.Ico = h.Type, h.KrajName, h.OkresName, h.ORPName, ptr(h.ICO)
+	}
+	if st.ContactEmail != "" {
+		p.ContactEmail = ptr(st.ContactEmail)
+	}
+	if st.ContactPhone != "" {
+		p.ContactPhone = ptr(st.ContactPhone)
+	}
+	if st.Website != "" {
+		p.Website = ptr(st.Website)
+	}
+	if st.Address != "" {
+		p.Address = ptr(st.Address)
+	}
+	return gen.GetTenant200JSONResponse(p), nil
+}
+
+func settingsBody(st tenants.Settings) gen.TenantSettings {
+	return gen.TenantSettings{
+		DisplayName: st.DisplayName, ContactEmail: ptr(st.ContactEmail), ContactPhone: ptr(st.ContactPhone),
+		Website: ptr(st.Website), Address: ptr(st.Address), EmbedOrigins: []string(st.EmbedOrigins),
+		UpdatedAt: st.UpdatedAt,
+	}
+}
+
+// GetTenantSettings implements getTenantSettings.
+func (k *Kernel) GetTenantSettings(ctx context.Context, _ gen.GetTenantSettingsRequestObject) (gen.GetTenantSettingsResponseObject, error) {
+	t, err := k.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, _, err := k.Settings.Get(ctx, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetTenantSettings200JSONResponse(settingsBody(st)), nil
+}
+
+// UpdateTenantSettings implements updateTenantSettings.
+func (k *Kernel) UpdateTenantSettings(ctx context.Context, req gen.UpdateTenantSettingsRequestObject) (gen.UpdateTenantSettingsResponseObject, error) {
+	p, _ := principalFrom(ctx)
+	b := req.Body
+	st := tenants.Settings{
+		DisplayName: b.DisplayName, ContactEmail: deref(b.ContactEmail), ContactPhone: deref(b.ContactPhone),
+		Website: deref(b.Website), Address: deref(b.Address),
+	}
+	if b.EmbedOrigins != nil {
+		st.EmbedOrigins = *b.EmbedOrigins
+	}
+	saved, err := k.Settings.Put(ctx, st, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := tenants.FromContext(ctx)
+	// The display name and the framing origins are part of the resolved tenant.
+	k.Resolver.Invalidate(ctx, t.ID.String())
+	return gen.UpdateTenantSettings200JSONResponse(settingsBody(saved)), nil
+}
+
+// ListMembers implements listMembers.
+func (k *Kernel) ListMembers(ctx context.Context, _ gen.ListMembersRequestObject) (gen.ListMembersResponseObject, error) {
+	ms, err := k.Identity.Members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]gen.Member, 0, len(ms))
+	for _, m := range ms {
+		items = append(items, gen.Member{UserId: m.ID, Email: m.Email, Name: m.Name, Roles: m.Roles})
+	}
+	return gen.ListMembers200JSONResponse{Items: items}, nil
+}
+
+func tenantBody(t tenants.Resolved) gen.Tenant {
+	hosts := t.Hosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	return gen.Tenant{Id: t.ID, Slug: t.Slug, Status: gen.TenantStatus(t.Status), KodObce: t.KodObce,
+		Name: t.DisplayName, KrajNuts: t.KrajNUTS, Hosts: hosts, CreatedAt: t.CreatedAt}
+}
+
+// ListTenants implements listTenants.
+func (k *Kernel) ListTenants(ctx context.Context, req gen.ListTenantsRequestObject) (gen.ListTenantsResponseObject, error) {
+	f := tenants.ListFilter{Limit: 100}
+	if req.Params.Status != nil {
+		f.Status = tenants.Status(*req.Params.Status)
+	}
+	f.KrajNUTS = deref(req.Params.Kraj)
+	if req.Params.Limit != nil {
+		f.Limit = *req.Params.Limit
+	}
+	if req.Params.Offset != nil {
+		f.Offset = *req.Params.Offset
+	}
+	list, total, err := k.Registry.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]gen.Tenant, 0, len(list))
+	for _, t := range list {
+		items = append(items, tenantBody(t))
+	}
+	return gen.ListTenants200JSONResponse{Items: items, Total: total}, nil
+}
+
+// CreateTenant implements createTenant.
+func (k *Kernel) CreateTenant(ctx context.Context, req gen.CreateTenantRequestObject) (gen.CreateTenantResponseObject, error) {
+	b := req.Body
+	p := tenants.CreateParams{KodObce: b.KodObce, Slug: deref(b.Slug)}
+	if b.Status != nil {
+		p.Status = tenants.Status(*b.Status)
+	}
+	if b.Hosts != nil {
+		p.Hosts = *b.Hosts
+	}
+	if b.Modules != nil {
+		for i, m := range *b.Modules {
+			if !k.Modules.Has(m) {
+				return nil, problem.New(problem.Validation, "Unknown module.",
+					problem.FieldError{Field: fmt.Sprintf("/modules/%d", i), Message: "no module " + m})
+			}
+		}
+		p.Modules = *b.Modules
+	}
+	t, err := k.Registry.Create(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return gen.CreateTenant201JSONResponse(tenantBody(t)), nil
+}
+
+// UpdateTenantStatus implements updateTenantStatus.
+func (k *Kernel) UpdateTenantStatus(ctx context.Context, req gen.UpdateTenantStatusRequestObject) (gen.UpdateTenantStatusResponseObject, error) {
+	t, err := k.Registry.SetStatus(ctx, uuid.UUID(req.TenantId), tenants.Status(req.Body.Status))
+	if err != nil {
+		return nil, err
+	}
+	k.Resolver.Invalidate(ctx, t.ID.String())
+	return gen.UpdateTenantStatus200JSONResponse(tenantBody(t)), nil
+}
+
+func (k *Kernel) cookie(value string, maxAge int) string {
+	c := &http.Cookie{Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: k.CookieSecure, SameSite: http.SameSiteLaxMode}
+	return c.String()
+}
+
+func (k *Kernel) me(ctx context.Context, u identity.User, csrf string) (gen.Me, error) {
+	ms, err := k.Identity.Memberships(ctx, u.ID)
+	if err != nil {
+		return gen.Me{}, err
+	}
+	prs, err := k.Identity.PlatformRoles(ctx, u.ID)
+	if err != nil {
+		return gen.Me{}, err
+	}
+	out := gen.Me{Id: openapi_types.UUID(u.ID), Email: u.Email, Name: u.Name, CsrfToken: csrf,
+		Memberships: []gen.Membership{}, PlatformRoles: []string{}}
+	for _, m := range ms {
+		out.Memberships = append(out.Memberships, gen.Membership{TenantId: m.TenantID, Slug: m.Slug, Name: m.Name, Roles: m.Roles})
+	}
+	for _, r := range prs {
+		out.PlatformRoles = append(out.PlatformRoles, r.String())
+	}
+	return out, nil
+}
+
+// SignIn implements signIn.
+func (k *Kernel) SignIn(ctx context.Context, req gen.SignInRequestObject) (gen.SignInResponseObject, error) {
+	u, err := k.Identity.Authenticate(ctx, req.Body.Email, req.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	cl := clientFrom(ctx)
+	token, sess, err := k.Identity.StartSession(ctx, u.ID, cl.IP, cl.UserAgent)
+	if err != nil {
+		return nil, err
+	}
+	me, err := k.me(ctx, u, sess.CSRFToken)
+	if err != nil {
+		return nil, err
+	}
+	cookie := k.cookie(token, int(k.SessionMaxAge.Seconds()))
+	return gen.SignIn200JSONResponse{Body: me, Headers: gen.SignIn200ResponseHeaders{SetCookie: &cookie}}, nil
+}
+
+// SignOut implements signOut.
+func (k *Kernel) SignOut(ctx context.Context, _ gen.SignOutRequestObject) (gen.SignOutResponseObject, error) {
+	p, _ := principalFrom(ctx)
+	if err := k.Identity.EndSession(ctx, p.Token); err != nil {
+		return nil, err
+	}
+	cookie := k.cookie("", -1)
+	return gen.SignOut204Response{Headers: gen.SignOut204ResponseHeaders{SetCookie: &cookie}}, nil
+}
+
+// GetMe implements getMe.
+func (k *Kernel) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMeResponseObject, error) {
+	p, _ := principalFrom(ctx)
+	me, err := k.me(ctx, p.User, p.Session.CSRFToken)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetMe200JSONResponse(me), nil
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/epom-cz/epom/api/gen"
+	"github.com/epom-cz/epom/api/server"
+	"github.com/epom-cz/epom/frontend"
+	"github.com/epom-cz/epom/internal/config"
+	"github.com/epom-cz/epom/internal/metrics"
+	"github.com/epom-cz/epom/modules"
+	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/authz"
+	"github.com/epom-cz/epom/tenants/catalogue"
+	"github.com/epom-cz/epom/tenants/identity"
+)
+
+// buildModules is the registry of agenda modules this binary offers, in menu order. Each
+// module that lands is added here explicitly.
+func buildModules() (*modules.Registry, error) {
+	return modules.NewRegistry()
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+func openPool(ctx context.Context, dsn string, maxConns int32, role string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%s database URL: %w", role, err)
+	}
+	pc.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect as %s role: %w", role, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect as %s role (%s): %w; is PostgreSQL running (scripts/services.sh)?", role, config.Redacted(dsn), err)
+	}
+	return pool, nil
+}
+
+// app is everything the server and the worker share.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	modules  *modules.Registry
+	appPool  *pgxpool.Pool
+	platform *pgxpool.Pool
+	redis    *redis.Client
+	db       *tenants.Database
+	registry *tenants.Registry
+	resolver *tenants.Resolver
+	identity *identity.Service
+	authz    *authz.Authorizer
+	promReg  *prometheus.Registry
+}
+
+func newApp(ctx context.Context, cfg config.Config) (*app, error) {
+	a := &app{cfg: cfg, log: newLogger(cfg)}
+	slog.SetDefault(a.log)
+	var err error
+	if a.modules, err = buildModules(); err != nil {
+		return nil, err
+	}
+	if a.appPool, err = openPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns, "app"); err != nil {
+		return nil, err
+	}
+	if err := tenants.CheckAppRole(ctx, a.appPool); err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.platform, err = openPool(ctx, cfg.PlatformDatabaseURL, max(cfg.DBMaxConns/4, 2), "platform"); err != nil {
+		a.close()
+		return nil, err
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("EPOM_REDIS_URL: %w", err)
+	}
+	a.redis = redis.NewClient(ropts)
+	if a.db, err = tenants.NewDatabase(a.appPool); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.registry = tenants.NewRegistry(a.platform)
+	a.resolver = tenants.NewResolver(a.registry, a.redis, cfg.TenantCacheTTL)
+	if a.identity, err = identity.NewService(a.appPool, a.platform, a.db, identity.Config{
+		IdleTimeout: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge}); err != nil {
+		a.close()
+		return nil, err
+	}
+	perms := append(authz.KernelPermissions(), a.modules.Permissions()...)
+	if a.authz, err = authz.New(ctx, a.platform, a.redis, perms); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.promReg = prometheus.NewRegistry()
+	a.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewPoolCollector(map[string]*pgxpool.Pool{"app": a.appPool, "platform": a.platform}))
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	if a.platform != nil {
+		a.platform.Close()
+	}
+	if a.appPool != nil {
+		a.appPool.Close()
+	}
+}
+
+// ready is the /readyz check: the database answers, Redis answers, and every migration set is
+// at the version this binary embeds.
+func (a *app) ready() (func(ctx context.Context) error, error) {
+	sets := tenants.NewMigrator(nil, moduleMigrationSets(a.modules)).Sets()
+	expected, err := tenants.ExpectedVersions(sets)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		if err := a.appPool.Ping(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		if err := a.redis.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		return tenants.CheckMigrated(ctx, a.appPool, expected)
+	}, nil
+}
+
+func moduleMigrationSets(reg *modules.Registry) []tenants.MigrationSet {
+	var out []tenants.MigrationSet
+	for _, m := range reg.Migrations() {
+		out = append(out, tenants.MigrationSet{Name: string(m.Module), FS: m.FS})
+	}
+	return out
+}
+
+// handlers composes the strict server: the kernel's operations plus every module's.
+func (a *app) handlers() gen.StrictServerInterface {
+	return &struct{ *server.Kernel }{&server.Kernel{
+		Modules: a.modules, Registry: a.registry, Resolver: a.resolver,
+		Settings: tenants.NewSettingsStore(a.db), Identity: a.identity, Authz: a.authz,
+		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
+			return catalogue.Search(ctx, a.appPool, q, kraj, limit)
+		},
+		BaseURL: a.cfg.BaseURL, CookieSecure: a.cfg.CookieSecure, SessionMaxAge: a.cfg.SessionMaxAge,
+	}}
+}
+
+func (a *app) server(ctx context.Context, adminMounts map[string]http.Handler) (*server.Server, error) {
+	spec, err := server.LoadSpec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ready, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	return server.New(server.Deps{
+		Config: a.cfg, Log: a.log, Spec: spec, Modules: a.modules, Registry: a.registry,
+		Resolver: a.resolver, DB: a.db, App: a.appPool, Identity: a.identity, Authz: a.authz,
+		Redis: a.redis, Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.promReg,
+		Frontend: frontend.Dist(), Ready: ready, AdminMounts: adminMounts,
+	}, a.handlers())
+}
+
+// serveHTTP runs the server until ctx ends, then drains in-flight requests.
+func (a *app) serveHTTP(ctx context.Context, h http.Handler) error {
+	srv := &http.Server{Addr: a.cfg.HTTPAddr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	go a.resolver.Listen(ctx)
+	go a.authz.Run(ctx, time.Minute)
+	a.log.Info("listening", "addr", a.cfg.HTTPAddr, "url", a.cfg.BaseURL)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer) error {
+	if len(args) > 0 {
+		return usagef("serve takes no arguments")
+	}
+	a, err := newApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	srv, err := a.server(ctx, nil)
+	if err != nil {
+		return err
+	}
+	return a.serveHTTP(ctx, srv)
+}

@@ -1,0 +1,230 @@
+// Package config reads the process configuration from EPOM_* environment variables, with
+// defaults that work on a developer machine set up by scripts/services.sh, and validates it
+// at start so a mistake is reported by name rather than as a failure later.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Config is everything the binary reads from the environment.
+type Config struct {
+	HTTPAddr            string
+	BaseURL             string
+	DatabaseURL         string
+	PlatformDatabaseURL string
+	OwnerDatabaseURL    string
+	RedisURL            string
+	DBMaxConns          int32
+	MaxBodyBytes        int64
+	TenantCacheTTL      time.Duration
+	SessionIdle         time.Duration
+	SessionMaxAge       time.Duration
+	CookieSecure        bool
+	HSTS                bool
+	TrustedProxies      []string
+	LogLevel            string
+	LogFormat           string
+	ShutdownTimeout     time.Duration
+	SMTPURL             string
+	MailFrom            string
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+	set     func(c *Config, v string) error
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+func dur(dst func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s or 2h, got %q", v)
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func boolean(dst func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*dst(c) = b
+		return nil
+	}
+}
+
+func postgresURL(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return fmt.Errorf("want postgres://user:password@host:port/database, got %q", redact(v))
+		}
+		*dst(c) = v
+		return nil
+	}
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	return u.String()
+}
+
+// Vars lists every variable with its default, in the order --help shows them.
+func Vars() []Var {
+	return []Var{
+		{"EPOM_HTTP_ADDR", "127.0.0.1:8080", "address the web server listens on", func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("want host:port, got %q", v)
+			}
+			c.HTTPAddr = v
+			return nil
+		}},
+		{"EPOM_BASE_URL", "http://localhost:8080", "public URL of the deployment (links in e-mails, feeds, open data)", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("want an absolute http(s) URL without a path, got %q", v)
+			}
+			c.BaseURL = strings.TrimSuffix(v, "/")
+			return nil
+		}},
+		{"EPOM_DATABASE_URL", "postgres://epom_app:epom_app@127.0.0.1:5432/epom?sslmode=disable", "PostgreSQL as the app role (no superuser, no BYPASSRLS)", postgresURL(func(c *Config) *string { return &c.DatabaseURL })},
+		{"EPOM_PLATFORM_DATABASE_URL", "postgres://epom_platform:epom_platform@127.0.0.1:5432/epom?sslmode=disable", "PostgreSQL as the platform role (tenant registry, relay)", postgresURL(func(c *Config) *string { return &c.PlatformDatabaseURL })},
+		{"EPOM_OWNER_DATABASE_URL", "postgres://epom_owner:epom_owner@127.0.0.1:5432/epom?sslmode=disable", "PostgreSQL as the owner role; only `migrate` and `dev` use it", postgresURL(func(c *Config) *string { return &c.OwnerDatabaseURL })},
+		{"EPOM_REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for jobs and cache invalidation", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+				return fmt.Errorf("want redis://host:port/db, got %q", redact(v))
+			}
+			c.RedisURL = v
+			return nil
+		}},
+		{"EPOM_DB_MAX_CONNS", "20", "connections per pool", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				return fmt.Errorf("want 1–1000, got %q", v)
+			}
+			c.DBMaxConns = int32(n)
+			return nil
+		}},
+		{"EPOM_MAX_BODY_BYTES", "1048576", "largest accepted JSON request body", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("want at least 1024, got %q", v)
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+		{"EPOM_TENANT_CACHE_TTL", "30s", "how long a replica caches a resolved tenant (changes also invalidate through Redis)", dur(func(c *Config) *time.Duration { return &c.TenantCacheTTL })},
+		{"EPOM_SESSION_IDLE", "2h", "a session unused this long ends", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
+		{"EPOM_SESSION_MAX_AGE", "12h", "a session ends this long after sign-in", dur(func(c *Config) *time.Duration { return &c.SessionMaxAge })},
+		{"EPOM_COOKIE_SECURE", "auto", "Secure flag on cookies: true, false, or auto (true when EPOM_BASE_URL is https)", func(c *Config, v string) error {
+			if v == "auto" {
+				c.CookieSecure = strings.HasPrefix(c.BaseURL, "https://")
+				return nil
+			}
+			return boolean(func(c *Config) *bool { return &c.CookieSecure })(c, v)
+		}},
+		{"EPOM_HSTS", "auto", "send Strict-Transport-Security: true, false, or auto (when EPOM_BASE_URL is https)", func(c *Config, v string) error {
+			if v == "auto" {
+				c.HSTS = strings.HasPrefix(c.BaseURL, "https://")
+				return nil
+			}
+			return boolean(func(c *Config) *bool { return &c.HSTS })(c, v)
+		}},
+		{"EPOM_TRUSTED_PROXIES", "127.0.0.1,::1", "comma-separated proxies whose X-Forwarded-For is believed", func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if net.ParseIP(p) == nil {
+					if _, _, err := net.ParseCIDR(p); err != nil {
+						return fmt.Errorf("%q is neither an IP address nor a CIDR range", p)
+					}
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+			return nil
+		}},
+		{"EPOM_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return fmt.Errorf("want debug, info, warn or error, got %q", v)
+		}},
+		{"EPOM_LOG_FORMAT", "json", "json or text", func(c *Config, v string) error {
+			if v != "json" && v != "text" {
+				return fmt.Errorf("want json or text, got %q", v)
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"EPOM_SHUTDOWN_TIMEOUT", "20s", "how long to drain requests and jobs on SIGTERM", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"EPOM_SMTP_URL", "", "outgoing mail server, smtp://user:pass@host:587 (empty: mail is logged, not sent)", str(func(c *Config) *string { return &c.SMTPURL })},
+		{"EPOM_MAIL_FROM", "epom <noreply@epom.localhost>", "platform default sender", str(func(c *Config) *string { return &c.MailFrom })},
+	}
+}
+
+// Load reads the configuration from getenv (os.Getenv in production) and reports every bad
+// variable at once.
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, v := range Vars() {
+		val := getenv(v.Name)
+		if val == "" {
+			val = v.Default
+		}
+		if err := v.set(&c, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// FromEnv loads from the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Help writes the table of variables for `epom --help`.
+func Help() string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
+	for _, v := range Vars() {
+		fmt.Fprintf(w, "  %s\t%s\t(default %q)\n", v.Name, v.Help, redact(v.Default))
+	}
+	_ = w.Flush()
+	return b.String()
+}
+
+// Redacted returns a DSN with its password masked, for logs.
+func Redacted(dsn string) string { return redact(dsn) }
