@@ -70,6 +70,9 @@ func (k *Kernel) ListTenantModules(ctx context.Context, _ gen.ListTenantModulesR
 
 // current returns the resolved tenant of the request (bound by the resolveTenant step).
 func (k *Kernel) current(ctx context.Context) (tenants.Resolved, error) {
+	if t, ok := ctx.Value(keyTenant).(tenants.Resolved); ok {
+		return t, nil
+	}
 	t, ok := tenants.FromContext(ctx)
 	if !ok {
 		return tenants.Resolved{}, tenants.ErrNoTenant
@@ -114,43 +117,32 @@ func deref(s *string) string {
 
 func ptr[T any](v T) *T { return &v }
 
-// GetTenant implements getTenant: the public profile.
+// GetTenant implements getTenant: the public profile, in one pipelined round trip.
 func (k *Kernel) GetTenant(ctx context.Context, _ gen.GetTenantRequestObject) (gen.GetTenantResponseObject, error) {
 	t, err := k.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, _, err := k.Settings.Get(ctx, t.Name)
-	if err != nil {
-		return nil, err
-	}
-	hits, err := k.Catalogue(ctx, t.KodObce, "", 1)
+	pr, err := k.Settings.Profile(ctx, t.Tenant)
 	if err != nil {
 		return nil, err
 	}
 	p := gen.TenantProfile{
-		Id: t.ID, Slug: t.Slug, Name: st.DisplayName, KodObce: t.KodObce,
-		Links: struct {
-			Landing string `json:"landing"`
-		}{Landing: k.BaseURL + "/o/" + t.Slug},
+		Id: t.ID, Slug: t.Slug, Name: pr.DisplayName, KodObce: t.KodObce, Type: pr.Type,
+		Kraj: pr.Kraj, Okres: pr.Okres, Orp: pr.ORP, Ico: optional(pr.ICO),
+		ContactEmail: optional(pr.ContactEmail), ContactPhone: optional(pr.ContactPhone),
+		Website: optional(pr.Website), Address: optional(pr.Address),
 	}
-	if len(hits) == 1 {
-		h := hits[0]
-		p.Type, p.Kraj, p.Okres, p.Orp, p.Ico = h.Type, h.KrajName, h.OkresName, h.ORPName, ptr(h.ICO)
-	}
-	if st.ContactEmail != "" {
-		p.ContactEmail = ptr(st.ContactEmail)
-	}
-	if st.ContactPhone != "" {
-		p.ContactPhone = ptr(st.ContactPhone)
-	}
-	if st.Website != "" {
-		p.Website = ptr(st.Website)
-	}
-	if st.Address != "" {
-		p.Address = ptr(st.Address)
-	}
+	p.Links.Landing = k.BaseURL + "/o/" + t.Slug
 	return gen.GetTenant200JSONResponse(p), nil
+}
+
+// optional leaves empty strings out of the JSON.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func settingsBody(st tenants.Settings) gen.TenantSettings {

@@ -84,7 +84,7 @@ func publicStylesheets(dist fs.FS) ([]string, error) {
 
 func (p *pages) register(e *gin.Engine, s *Server) {
 	e.GET("/", func(c *gin.Context) {
-		if t, ok := hostTenantFrom(c.Request.Context()); ok {
+		if t, ok := hostTenantFrom(c); ok {
 			p.landing(c, s, t.Slug)
 			return
 		}

@@ -124,23 +124,21 @@ func New(d Deps, handlers gen.StrictServerInterface) (*Server, error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
 
-type ctxKey int
-
+// Per-request values live in gin's keys rather than in new request contexts: every
+// Request.WithContext copies the request, and with ContextWithFallback a handler's ctx.Value
+// finds string keys there. Only the tenant goes into the request context, where the tenant
+// transaction reads it.
 const (
-	keyOperation ctxKey = iota
-	keyUser
-	keyHostTenant
-	keyClient
+	keyOperation  = "epom.operation"
+	keyUser       = "epom.user"
+	keyHostTenant = "epom.host-tenant"
+	keyTenant     = "epom.tenant"
 )
 
 // Client is who sent the request, for sessions and the audit log.
 type Client struct {
 	IP        string
 	UserAgent string
-}
-
-func withValue(c *gin.Context, k ctxKey, v any) {
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), k, v))
 }
 
 func operationFrom(ctx context.Context) *httpx.Operation {
@@ -160,15 +158,17 @@ func principalFrom(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
+// clientFrom tells who sent the request; handlers receive the gin context as ctx.
 func clientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(keyClient).(Client)
-	return c
+	if c, ok := ctx.(*gin.Context); ok {
+		return Client{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	}
+	return Client{}
 }
 
 // hostTenant resolves a custom host name (epom.kunzak.cz) to its tenant. Requests to the
 // deployment's own host carry no host tenant.
 func (s *Server) hostTenant(c *gin.Context) {
-	withValue(c, keyClient, Client{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()})
 	host := strings.ToLower(c.Request.Host)
 	if host == "" || host == s.pages.baseHost || strings.HasPrefix(host, "localhost") || strings.HasPrefix(host, "127.0.0.1") || strings.HasPrefix(host, "[::1]") {
 		c.Next()
@@ -177,7 +177,7 @@ func (s *Server) hostTenant(c *gin.Context) {
 	t, err := s.deps.Resolver.ByHost(c.Request.Context(), host)
 	switch {
 	case err == nil:
-		withValue(c, keyHostTenant, t)
+		c.Set(keyHostTenant, t)
 	case !errors.Is(err, tenants.ErrNotFound):
 		httpx.Abort(c, problem.From(err))
 		return
@@ -197,7 +197,7 @@ func (s *Server) operation(c *gin.Context) {
 		httpx.Abort(c, problem.New(problem.NotFound, ""))
 		return
 	}
-	withValue(c, keyOperation, op)
+	c.Set(keyOperation, op)
 	c.Next()
 }
 
@@ -216,7 +216,7 @@ func (s *Server) resolveTenant(c *gin.Context) {
 		return
 	}
 	c.Request = c.Request.WithContext(tenants.WithTenant(c.Request.Context(), t.Tenant))
-	c.Set("tenant", t)
+	c.Set(keyTenant, t)
 	httpx.LogAttrs(c, slog.String("tenant", t.Slug))
 	c.Next()
 }
@@ -226,7 +226,7 @@ func (s *Server) resolve(c *gin.Context, ref string) (tenants.Resolved, error) {
 	if err != nil {
 		return tenants.Resolved{}, err
 	}
-	if ht, ok := hostTenantFrom(c.Request.Context()); ok && ht.ID != t.ID {
+	if ht, ok := hostTenantFrom(c); ok && ht.ID != t.ID {
 		return tenants.Resolved{}, tenants.ErrNotFound
 	}
 	switch t.Status {
@@ -240,7 +240,7 @@ func (s *Server) resolve(c *gin.Context, ref string) (tenants.Resolved, error) {
 }
 
 func resolvedFrom(c *gin.Context) (tenants.Resolved, bool) {
-	v, ok := c.Get("tenant")
+	v, ok := c.Get(keyTenant)
 	if !ok {
 		return tenants.Resolved{}, false
 	}
@@ -280,14 +280,14 @@ func (s *Server) authenticate(c *gin.Context) {
 		httpx.Abort(c, problem.From(err))
 		return
 	}
-	withValue(c, keyUser, Principal{User: u, Session: sess, Token: token})
+	c.Set(keyUser, Principal{User: u, Session: sess, Token: token})
 	httpx.LogAttrs(c, slog.String("user", u.ID.String()))
 	c.Next()
 }
 
 // validate checks parameters and body against the spec; nothing reaches a handler otherwise.
 func (s *Server) validate(c *gin.Context) {
-	op := operationFrom(c.Request.Context())
+	op := operationFrom(c)
 	if _, perr := httpx.ReadBody(c.Request, s.deps.Config.MaxBodyBytes); perr != nil {
 		httpx.Abort(c, perr)
 		return
@@ -305,7 +305,7 @@ func (s *Server) validate(c *gin.Context) {
 
 // gate answers 404 for an operation of a module the tenant has not switched on.
 func (s *Server) gate(c *gin.Context) {
-	op := operationFrom(c.Request.Context())
+	op := operationFrom(c)
 	if op.Module == "" {
 		c.Next()
 		return
@@ -320,12 +320,12 @@ func (s *Server) gate(c *gin.Context) {
 
 // authorize enforces the operation's x-permission.
 func (s *Server) authorize(c *gin.Context) {
-	op := operationFrom(c.Request.Context())
+	op := operationFrom(c)
 	if op.Permission == httpx.PermissionPublic {
 		c.Next()
 		return
 	}
-	p, signedIn := principalFrom(c.Request.Context())
+	p, signedIn := principalFrom(c)
 	if !signedIn {
 		httpx.Abort(c, problem.New(problem.Unauthenticated, ""))
 		return

@@ -1,0 +1,588 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/epom-cz/epom/api/gen"
+	"github.com/epom-cz/epom/api/httpx"
+	"github.com/epom-cz/epom/api/problem"
+	"github.com/epom-cz/epom/api/server"
+	"github.com/epom-cz/epom/frontend"
+	"github.com/epom-cz/epom/internal/config"
+	"github.com/epom-cz/epom/internal/metrics"
+	"github.com/epom-cz/epom/modules"
+	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/authz"
+	"github.com/epom-cz/epom/tenants/catalogue"
+	"github.com/epom-cz/epom/tenants/identity"
+	"github.com/epom-cz/epom/tenants/tenanttest"
+)
+
+const password = "correct horse battery staple"
+
+// fixture is a complete server on a private database with two tenants: A (Liberec, host
+// epom.liberec.test) and B (Kunžak, host epom.kunzak.test).
+type fixture struct {
+	env      *tenanttest.Env
+	srv      *server.Server
+	spec     *httpx.Spec
+	a, b     tenants.Resolved
+	identity *identity.Service
+	authz    *authz.Authorizer
+	settings *tenants.SettingsStore
+	resolver *tenants.Resolver
+	reg      *prometheus.Registry
+	ready    func(context.Context) error
+}
+
+func testConfig(t testing.TB) config.Config {
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "EPOM_BASE_URL":
+			return "http://epom.test"
+		case "EPOM_MAX_BODY_BYTES":
+			return "4096"
+		case "EPOM_REDIS_URL":
+			return os.Getenv("EPOM_REDIS_URL")
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	env := tenanttest.New(t)
+	ctx := context.Background()
+	cfg := testConfig(t)
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(ropts)
+	t.Cleanup(func() { _ = rdb.Close() })
+
+	f := &fixture{env: env}
+	if f.a, err = env.Registry.Create(ctx, tenants.CreateParams{KodObce: "563889", Slug: "liberec", Status: tenants.StatusActive, Hosts: []string{"epom.liberec.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	if f.b, err = env.Registry.Create(ctx, tenants.CreateParams{KodObce: "546615", Slug: "kunzak", Status: tenants.StatusActive, Hosts: []string{"epom.kunzak.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.identity, err = identity.NewService(env.App, env.Platform, env.DB, identity.Config{
+		Argon2: identity.Argon2Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.settings = tenants.NewSettingsStore(env.DB)
+	// Tenant A's settings carry a marker that must never appear in an answer about B.
+	if _, err := f.settings.Put(tenants.WithTenant(ctx, f.a.Tenant), tenants.Settings{DisplayName: "Liberec MARKER-A",
+		ContactEmail: "marker-a@liberec.test", EmbedOrigins: []string{"https://www.liberec.cz"}}, tenants.NewID()); err != nil {
+		t.Fatal(err)
+	}
+	f.user(t, "admin-a@test.cz", f.a, authz.RoleTenantAdmin)
+	f.user(t, "clerk-a@test.cz", f.a, authz.RoleClerk)
+	f.user(t, "citizen@test.cz", tenants.Resolved{}, "")
+	pa, err := f.identity.CreateUser(ctx, "platform@test.cz", "Platform", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.identity.GrantPlatformRole(ctx, pa.ID, identity.PlatformRole{Role: authz.RolePlatformAdmin, Scope: authz.PlatformDomain}); err != nil {
+		t.Fatal(err)
+	}
+	if f.authz, err = authz.New(ctx, env.Platform, nil, authz.KernelPermissions()); err != nil {
+		t.Fatal(err)
+	}
+	mods, err := modules.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.spec, err = server.LoadSpec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.resolver = tenants.NewResolver(env.Registry, rdb, time.Minute)
+	expected, err := tenants.ExpectedVersions(env.Sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ready = func(ctx context.Context) error { return tenants.CheckMigrated(ctx, env.App, expected) }
+	f.reg = prometheus.NewRegistry()
+	kernel := &server.Kernel{Modules: mods, Registry: env.Registry, Resolver: f.resolver, Settings: f.settings,
+		Identity: f.identity, Authz: f.authz, BaseURL: cfg.BaseURL, SessionMaxAge: time.Hour,
+		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
+			return catalogue.Search(ctx, env.App, q, kraj, limit)
+		}}
+	f.srv, err = server.New(server.Deps{
+		Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: f.spec, Modules: mods,
+		Registry: env.Registry, Resolver: f.resolver, DB: env.DB, App: env.App, Identity: f.identity,
+		Authz: f.authz, Redis: rdb, Metrics: metrics.NewHTTP(f.reg), Gatherer: f.reg, Frontend: frontend.Dist(),
+		Ready: func(ctx context.Context) error { return f.ready(ctx) },
+	}, &struct{ *server.Kernel }{kernel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) user(t testing.TB, email string, in tenants.Resolved, role string) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := f.identity.CreateUser(ctx, email, email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role != "" {
+		if err := f.identity.Grant(tenants.WithTenant(ctx, in.Tenant), u.ID, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// session is a signed-in client.
+type session struct {
+	cookie *http.Cookie
+	csrf   string
+}
+
+type request struct {
+	method, path, host, body, contentType string
+	sess                                  *session
+	noCSRF                                bool
+}
+
+func (f *fixture) do(t testing.TB, r request) *httptest.ResponseRecorder {
+	t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if r.host != "" {
+		req.Host = r.host
+	}
+	if r.body != "" {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if r.sess != nil {
+		req.AddCookie(r.sess.cookie)
+		if !r.noCSRF {
+			req.Header.Set(server.CSRFHeader, r.sess.csrf)
+		}
+	}
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	return w
+}
+
+func (f *fixture) signIn(t testing.TB, email string) *session {
+	t.Helper()
+	w := f.do(t, request{method: "POST", path: "/api/v1/session", body: fmt.Sprintf(`{"email":%q,"password":%q}`, email, password)})
+	if w.Code != http.StatusOK {
+		t.Fatalf("sign in %s: %d %s", email, w.Code, w.Body)
+	}
+	var me gen.Me
+	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == server.SessionCookie {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+				t.Fatalf("session cookie flags: %+v", c)
+			}
+			return &session{cookie: c, csrf: me.CsrfToken}
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+func problemOf(t testing.TB, w *httptest.ResponseRecorder) problem.Problem {
+	t.Helper()
+	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q, body %s", ct, w.Body)
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem body: %v: %s", err, w.Body)
+	}
+	if p.Status != w.Code || p.Type == "" || p.Title == "" || p.RequestID == "" {
+		t.Fatalf("incomplete problem: %+v (HTTP %d)", p, w.Code)
+	}
+	return p
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	admin := f.signIn(t, "admin-a@test.cz")
+	ctxA := tenants.WithTenant(context.Background(), f.a.Tenant)
+	before, _, err := f.settings.Get(ctxA, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `{"displayName":"` + strings.Repeat("x", 5000) + `"}`
+	cases := []struct {
+		name, path, body, contentType string
+		status                        int
+		problem                       string
+		field                         string
+	}{
+		{"malformed JSON", "/api/v1/tenants/liberec/settings", `{"displayName":`, "", 400, "/problems/malformed-json", ""},
+		{"unknown field", "/api/v1/tenants/liberec/settings", `{"displayName":"X","admin":true}`, "", 400, "/problems/validation", "/admin"},
+		{"wrong type", "/api/v1/tenants/liberec/settings", `{"displayName":42}`, "", 400, "/problems/validation", "/displayName"},
+		{"missing required", "/api/v1/tenants/liberec/settings", `{"website":"https://x.cz"}`, "", 400, "/problems/validation", ""},
+		{"bad nested item", "/api/v1/tenants/liberec/settings", `{"displayName":"X","embedOrigins":["javascript:alert(1)"]}`, "", 400, "/problems/validation", "/embedOrigins/0"},
+		{"oversized", "/api/v1/tenants/liberec/settings", big, "", 413, "/problems/payload-too-large", ""},
+		{"not JSON", "/api/v1/tenants/liberec/settings", `displayName=X`, "application/x-www-form-urlencoded", 415, "/problems/unsupported-media-type", ""},
+		{"unknown tenant", "/api/v1/tenants/atlantida/settings", `{"displayName":"X"}`, "", 404, "/problems/tenant-not-found", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := f.do(t, request{method: "PUT", path: tc.path, body: tc.body, contentType: tc.contentType, sess: admin})
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			p := problemOf(t, w)
+			if p.Type != tc.problem {
+				t.Fatalf("type %s, want %s", p.Type, tc.problem)
+			}
+			if tc.field != "" {
+				found := false
+				for _, fe := range p.Errors {
+					found = found || fe.Field == tc.field
+				}
+				if !found {
+					t.Fatalf("no field error for %s: %+v", tc.field, p.Errors)
+				}
+			}
+		})
+	}
+	after, _, err := f.settings.Get(ctxA, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.DisplayName != before.DisplayName || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatalf("bad input changed the settings: %+v → %+v", before, after)
+	}
+	// The same body, valid, goes through: the failures above were the input's fault.
+	w := f.do(t, request{method: "PUT", path: "/api/v1/tenants/liberec/settings", body: `{"displayName":"Liberec"}`, sess: admin})
+	if w.Code != http.StatusOK {
+		t.Fatalf("valid update: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestTenantPathAndHostNeverCrossTenants(t *testing.T) {
+	f := newFixture(t)
+	admin := f.signIn(t, "admin-a@test.cz")
+	cases := []struct {
+		name, method, path, host string
+		sess                     *session
+		wantStatus               int
+	}{
+		{"B's profile", "GET", "/api/v1/tenants/kunzak", "", nil, 200},
+		{"B's profile by id", "GET", "/api/v1/tenants/" + f.b.ID.String(), "", nil, 200},
+		{"A's path on B's host", "GET", "/api/v1/tenants/liberec", "epom.kunzak.test", nil, 404},
+		{"A's id on B's host", "GET", "/api/v1/tenants/" + f.a.ID.String() + "/settings", "epom.kunzak.test", admin, 404},
+		{"A's page on B's host", "GET", "/o/liberec", "epom.kunzak.test", nil, 404},
+		{"B's host landing", "GET", "/", "epom.kunzak.test", nil, 200},
+		{"A's admin reads B's settings", "GET", "/api/v1/tenants/kunzak/settings", "", admin, 403},
+		{"A's admin writes B's settings", "PUT", "/api/v1/tenants/kunzak/settings", "", admin, 403},
+		{"A's admin lists B's members", "GET", "/api/v1/tenants/kunzak/members", "", admin, 403},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := ""
+			if tc.method == "PUT" {
+				body = `{"displayName":"MARKER-A hijack"}`
+			}
+			w := f.do(t, request{method: tc.method, path: tc.path, host: tc.host, sess: tc.sess, body: body})
+			if w.Code != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.wantStatus, w.Body)
+			}
+			if strings.Contains(w.Body.String(), "MARKER-A") || strings.Contains(w.Body.String(), "marker-a@") {
+				t.Fatalf("tenant A's data in the answer: %s", w.Body)
+			}
+		})
+	}
+	ctxB := tenants.WithTenant(context.Background(), f.b.Tenant)
+	if st, saved, _ := f.settings.Get(ctxB, ""); saved {
+		t.Fatalf("B's settings were written: %+v", st)
+	}
+}
+
+// TestEveryTenantOperationRefusesAnotherTenantsStaff walks all operations of the spec with a
+// clerk and an admin of tenant A against tenant B's path.
+func TestEveryTenantOperationRefusesAnotherTenantsStaff(t *testing.T) {
+	f := newFixture(t)
+	for _, email := range []string{"clerk-a@test.cz", "admin-a@test.cz"} {
+		sess := f.signIn(t, email)
+		for _, op := range f.spec.Operations() {
+			if !strings.Contains(op.Path, "{tenant}") {
+				continue
+			}
+			path := strings.ReplaceAll(op.Path, "{tenant}", "kunzak")
+			body := ""
+			if op.HasBody {
+				body = `{"displayName":"MARKER-A"}`
+			}
+			w := f.do(t, request{method: op.Method, path: path, body: body, sess: sess})
+			if op.Permission != httpx.PermissionPublic && w.Code != 403 && w.Code != 404 {
+				t.Errorf("%s %s as %s: %d, want 403 or 404", op.Method, path, email, w.Code)
+			}
+			if strings.Contains(w.Body.String(), "MARKER-A") {
+				t.Errorf("%s %s as %s leaks tenant A: %s", op.Method, path, email, w.Body)
+			}
+		}
+	}
+}
+
+func TestTenantStatusGatesRequests(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.env.Registry.SetStatus(ctx, f.b.ID, tenants.StatusSuspended); err != nil {
+		t.Fatal(err)
+	}
+	f.resolver.Invalidate(ctx, f.b.ID.String())
+	w := f.do(t, request{method: "GET", path: "/api/v1/tenants/kunzak"})
+	if w.Code != 403 || problemOf(t, w).Type != "/problems/tenant-unavailable" {
+		t.Fatalf("suspended: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "GET", path: "/o/kunzak"}); w.Code != 403 || !strings.Contains(w.Body.String(), "pozastavena") {
+		t.Fatalf("suspended page: %d %s", w.Code, w.Body)
+	}
+	if _, err := f.env.Registry.SetStatus(ctx, f.b.ID, tenants.StatusClosed); err != nil {
+		t.Fatal(err)
+	}
+	f.resolver.Invalidate(ctx, f.b.ID.String())
+	if w := f.do(t, request{method: "GET", path: "/api/v1/tenants/kunzak"}); w.Code != 404 {
+		t.Fatalf("closed: %d", w.Code)
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	f := newFixture(t)
+	wrong := f.do(t, request{method: "POST", path: "/api/v1/session", body: `{"email":"admin-a@test.cz","password":"nope"}`})
+	unknown := f.do(t, request{method: "POST", path: "/api/v1/session", body: `{"email":"nobody@test.cz","password":"nope"}`})
+	pw, pu := problemOf(t, wrong), problemOf(t, unknown)
+	if wrong.Code != 401 || pw.Type != pu.Type || pw.Title != pu.Title || pw.Detail != pu.Detail {
+		t.Fatalf("wrong password and unknown user must look alike: %+v vs %+v", pw, pu)
+	}
+	if len(wrong.Result().Cookies()) != 0 {
+		t.Fatal("failed sign-in set a cookie")
+	}
+	sess := f.signIn(t, "admin-a@test.cz")
+	w := f.do(t, request{method: "PUT", path: "/api/v1/tenants/liberec/settings", body: `{"displayName":"CSRF"}`, sess: sess, noCSRF: true})
+	if w.Code != 403 || problemOf(t, w).Type != "/problems/csrf" {
+		t.Fatalf("write without CSRF token: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "GET", path: "/api/v1/me", sess: sess})
+	var me gen.Me
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &me) != nil || len(me.Memberships) != 1 || me.Memberships[0].Slug != "liberec" {
+		t.Fatalf("me: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "DELETE", path: "/api/v1/session", sess: sess}); w.Code != 204 {
+		t.Fatalf("sign out: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "GET", path: "/api/v1/me", sess: sess}); w.Code != 401 {
+		t.Fatalf("me after sign-out: %d", w.Code)
+	}
+}
+
+func TestPlatformOperations(t *testing.T) {
+	f := newFixture(t)
+	citizen := f.signIn(t, "citizen@test.cz")
+	if w := f.do(t, request{method: "GET", path: "/api/v1/platform/tenants", sess: citizen}); w.Code != 403 {
+		t.Fatalf("citizen lists tenants: %d", w.Code)
+	}
+	admin := f.signIn(t, "platform@test.cz")
+	w := f.do(t, request{method: "POST", path: "/api/v1/platform/tenants", sess: admin, body: `{"kodObce":"564061","status":"active"}`})
+	if w.Code != 201 || !strings.Contains(w.Body.String(), `"slug":"hodkovice-nad-mohelkou"`) {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "POST", path: "/api/v1/platform/tenants", sess: admin, body: `{"kodObce":"564061"}`})
+	if w.Code != 409 {
+		t.Fatalf("second tenant of a municipality: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "POST", path: "/api/v1/platform/tenants", sess: admin, body: `{"kodObce":"000000"}`})
+	if w.Code != 422 || problemOf(t, w).Errors[0].Field != "/kodObce" {
+		t.Fatalf("unknown municipality: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "PATCH", path: "/api/v1/platform/tenants/" + f.b.ID.String(), sess: admin, body: `{"status":"suspended"}`})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"suspended"`) {
+		t.Fatalf("suspend: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "GET", path: "/api/v1/tenants/kunzak"}); w.Code != 403 {
+		t.Fatalf("suspended tenant still served: %d", w.Code)
+	}
+	w = f.do(t, request{method: "GET", path: "/api/v1/platform/tenants?status=active&limit=1", sess: admin})
+	var list gen.ListTenants200JSONResponse
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &list) != nil || list.Total != 2 || len(list.Items) != 1 {
+		t.Fatalf("list: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	f := newFixture(t)
+	if w := f.do(t, request{method: "GET", path: "/livez"}); w.Code != 200 {
+		t.Fatalf("livez %d", w.Code)
+	}
+	if w := f.do(t, request{method: "GET", path: "/readyz"}); w.Code != 200 {
+		t.Fatalf("readyz %d %s", w.Code, w.Body)
+	}
+	f.ready = func(ctx context.Context) error {
+		return tenants.CheckMigrated(ctx, f.env.App, map[string]int64{"goose_core": 999})
+	}
+	if w := f.do(t, request{method: "GET", path: "/readyz"}); w.Code != 503 {
+		t.Fatalf("readyz with a pending migration: %d", w.Code)
+	}
+	f.do(t, request{method: "GET", path: "/api/v1/tenants/liberec"})
+	w := f.do(t, request{method: "GET", path: "/metrics"})
+	if !strings.Contains(w.Body.String(), `epom_http_requests_total{method="GET",route="/api/v1/tenants/:tenant",status="200"} 1`) {
+		t.Fatalf("metrics lack the request counter:\n%s", w.Body)
+	}
+}
+
+func TestSecurityHeadersAndEmbedding(t *testing.T) {
+	f := newFixture(t)
+	w := f.do(t, request{method: "GET", path: "/o/liberec"})
+	if w.Code != 200 || !strings.Contains(w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+		w.Header().Get("X-Frame-Options") != "DENY" || w.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("headers: %v", w.Header())
+	}
+	if !strings.Contains(w.Body.String(), "<h1>Liberec MARKER-A</h1>") {
+		t.Fatalf("landing page: %s", w.Body)
+	}
+	w = f.do(t, request{method: "GET", path: "/o/liberec?embed=1"})
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://www.liberec.cz") || w.Header().Get("X-Frame-Options") != "" {
+		t.Fatalf("embed headers: %v", w.Header())
+	}
+	// Kunžak configured no origins: its embed stays unframeable.
+	w = f.do(t, request{method: "GET", path: "/o/kunzak?embed=1"})
+	if !strings.Contains(w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("embed without origins: %v", w.Header())
+	}
+	if w := f.do(t, request{method: "GET", path: "/o/atlantida"}); w.Code != 404 || !strings.Contains(w.Body.String(), "<html lang=\"cs\">") {
+		t.Fatalf("unknown tenant page: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "GET", path: "/?q=kunzak"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `href="/o/kunzak"`) {
+		t.Fatalf("home search: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestUnknownRoutesAndMethods(t *testing.T) {
+	f := newFixture(t)
+	if w := f.do(t, request{method: "GET", path: "/api/v1/nothing"}); w.Code != 404 || problemOf(t, w).Type != "/problems/not-found" {
+		t.Fatalf("unknown API path: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "DELETE", path: "/api/v1/modules"}); w.Code != 405 {
+		t.Fatalf("wrong method: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, request{method: "GET", path: "/api/v1/catalogue/municipalities?limit=0"}); w.Code != 400 || problemOf(t, w).Errors[0].Field != "limit" {
+		t.Fatalf("bad query parameter: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestGate checks the module gate on a synthetic operation: a module the tenant has not
+// switched on answers 404 even to an authorized user.
+func TestModuleGate(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	mods, err := modules.NewRegistry(fakeModule("waste"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := tenants.Resolved{Modules: []string{"waste"}}
+	off := tenants.Resolved{}
+	for _, tc := range []struct {
+		name   string
+		t      tenants.Resolved
+		status int
+	}{{"on", on, 200}, {"off", off, 404}} {
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest("GET", "/x", nil)
+		server.GateForTest(c, mods, &httpx.Operation{Module: "waste"}, tc.t)
+		if !c.IsAborted() {
+			c.Status(200)
+		}
+		if w.Code != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, w.Code, tc.status)
+		}
+	}
+}
+
+type fakeModule string
+
+func (m fakeModule) ID() modules.ID            { return modules.ID(m) }
+func (m fakeModule) Name() modules.Text        { return modules.Text{CS: string(m), EN: string(m)} }
+func (m fakeModule) Description() modules.Text { return modules.Text{} }
+
+func TestSpecOperationsDeclarePermissions(t *testing.T) {
+	spec, err := server.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, p := range authz.KernelPermissions() {
+		if len(p.Roles) == 0 {
+			t.Errorf("permission %s is held by no role", p)
+		}
+		known[p.String()] = true
+	}
+	for _, op := range spec.Operations() {
+		switch {
+		case op.ID == "":
+			t.Errorf("%s %s has no operationId", op.Method, op.Path)
+		case op.Permission == "":
+			t.Errorf("%s has no x-permission", op.ID)
+		case op.Permission == httpx.PermissionPublic || op.Permission == httpx.PermissionAuthenticated:
+		case !known[op.Permission]:
+			t.Errorf("%s: x-permission %q is not declared by the kernel or any module", op.ID, op.Permission)
+		}
+	}
+}
+
+// TestRequestBodiesRejectUnknownFields makes additionalProperties: false a rule of the spec,
+// so no request schema silently ignores a misspelt field.
+func TestRequestBodiesRejectUnknownFields(t *testing.T) {
+	spec, err := server.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range spec.Operations() {
+		for _, schema := range server.RequestSchemasForTest(spec, op) {
+			if bad := server.OpenObjects(schema, ""); len(bad) > 0 {
+				t.Errorf("%s: objects that allow unknown fields: %v", op.ID, bad)
+			}
+		}
+	}
+}
+
+func TestProblemPages(t *testing.T) {
+	f := newFixture(t)
+	w := f.do(t, request{method: "GET", path: "/problems/validation"})
+	if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte("Požadavek není platný")) {
+		t.Fatalf("problem page: %d", w.Code)
+	}
+}
