@@ -83,7 +83,7 @@ func publicStylesheets(dist fs.FS) ([]string, error) {
 }
 
 func (p *pages) register(e *gin.Engine, s *Server) {
-	e.GET("/", func(c *gin.Context) {
+	home := func(c *gin.Context) {
 		if t, ok := hostTenantFrom(c); ok {
 			p.landing(c, s, t.Slug)
 			return
@@ -98,8 +98,13 @@ func (p *pages) register(e *gin.Engine, s *Server) {
 			d.Message, d.Hits = q, hits
 		}
 		p.render(c, http.StatusOK, "home.html", d)
-	})
-	e.GET("/o/:slug", func(c *gin.Context) { p.landing(c, s, c.Param("slug")) })
+	}
+	landing := func(c *gin.Context) { p.landing(c, s, c.Param("slug")) }
+	// Link checkers and crawlers ask with HEAD; gin does not map it onto GET by itself.
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		e.Handle(m, "/", home)
+		e.Handle(m, "/o/:slug", landing)
+	}
 	e.GET("/problems/:name", p.problemPage)
 	e.GET("/app", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/app/") })
 	e.GET("/app/*path", p.spa)
