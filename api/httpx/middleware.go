@@ -51,7 +51,7 @@ func Abort(c *gin.Context, e *problem.Error) {
 	if e.Type.Status >= 500 && e.Err != nil {
 		slog.ErrorContext(c.Request.Context(), "request failed", "err", e.Err, "path", c.Request.URL.Path)
 	}
-	problem.Write(c.Writer, e, RequestIDFrom(c.Request.Context()), c.Request.URL.Path)
+	problem.Write(c.Writer, e, RequestIDFrom(c.Request.Context()), c.Request.URL.Path, Lang(c.Request))
 	c.Abort()
 }
 

@@ -147,11 +147,11 @@ func (s *Spec) Validate(ctx context.Context, r *http.Request, op *Operation, par
 	if err == nil {
 		return nil
 	}
-	return toProblem(err)
+	return toProblem(err, Lang(r))
 }
 
 // toProblem turns kin-openapi's errors into one problem with a field error per violation.
-func toProblem(err error) *problem.Error {
+func toProblem(err error, lang string) *problem.Error {
 	var fields []problem.FieldError
 	kind := problem.Validation
 	var walk func(error)
@@ -165,11 +165,11 @@ func toProblem(err error) *problem.Error {
 			}
 			return
 		case *openapi3.SchemaError:
-			collectSchema(e, &fields)
+			collectSchema(e, lang, &fields)
 			return
 		case *openapi3filter.RequestError:
 			if e.Parameter != nil {
-				fields = append(fields, problem.FieldError{Field: e.Parameter.Name, Message: reason(e.Err, e.Reason)})
+				fields = append(fields, problem.FieldError{Field: e.Parameter.Name, Message: paramMessage(e.Err, lang)})
 				return
 			}
 			var parseErr *openapi3filter.ParseError
@@ -183,7 +183,7 @@ func toProblem(err error) *problem.Error {
 				return
 			}
 			if e.Err == nil || errors.Is(e.Err, openapi3filter.ErrInvalidRequired) {
-				fields = append(fields, problem.FieldError{Field: "", Message: "a request body is required"})
+				fields = append(fields, problem.FieldError{Field: "", Message: pickLang(lang, "Chybí tělo požadavku.", "A request body is required.")})
 				return
 			}
 			walk(e.Err)
@@ -194,43 +194,58 @@ func toProblem(err error) *problem.Error {
 	walk(err)
 	switch kind {
 	case problem.MalformedJSON:
-		return problem.New(problem.MalformedJSON, "The body is not well-formed JSON.")
+		return problem.New(problem.MalformedJSON, pickLang(lang, "Tělo požadavku není platný JSON.", "The body is not well-formed JSON."))
 	case problem.UnsupportedMedia:
-		return problem.New(problem.UnsupportedMedia, "Send the body as application/json.")
+		return problem.New(problem.UnsupportedMedia, pickLang(lang, "Pošlete tělo jako application/json.", "Send the body as application/json."))
 	}
-	return problem.New(problem.Validation, "Some fields are not valid.", fields...)
+	return problem.New(problem.Validation, pickLang(lang, "Některé údaje nejsou platné.", "Some fields are not valid."), fields...)
 }
 
-func collectSchema(err error, fields *[]problem.FieldError) {
+func collectSchema(err error, lang string, fields *[]problem.FieldError) {
 	var se *openapi3.SchemaError
-	if errors.As(err, &se) {
-		ptr := se.JSONPointer()
-		field := "/" + strings.Join(ptr, "/")
-		if len(ptr) == 0 {
-			field = ""
-		}
-		msg := se.Reason
-		// An unknown property is reported on its parent object; name it instead.
-		if name, ok := strings.CutPrefix(msg, "property \""); ok && strings.HasSuffix(msg, "\" is unsupported") {
-			name, _, _ = strings.Cut(name, "\"")
-			field = strings.TrimSuffix(field, "/") + "/" + name
-			msg = "unknown field"
-		}
-		*fields = append(*fields, problem.FieldError{Field: field, Message: msg})
+	if !errors.As(err, &se) {
+		*fields = append(*fields, problem.FieldError{Field: "", Message: err.Error()})
 		return
 	}
-	*fields = append(*fields, problem.FieldError{Field: "", Message: err.Error()})
+	ptr := se.JSONPointer()
+	field := ""
+	if len(ptr) > 0 {
+		field = "/" + strings.Join(ptr, "/")
+	}
+	// Missing and unknown properties may be reported on their parent object; name the
+	// property itself.
+	if rest, ok := strings.CutPrefix(se.Reason, "property \""); ok {
+		name, kind, _ := strings.Cut(rest, "\" is ")
+		switch kind {
+		case "missing":
+			se.SchemaField = "required"
+		case "unsupported":
+			se.SchemaField = "properties"
+		}
+		if kind != "" && !strings.HasSuffix(field, "/"+name) {
+			field += "/" + name
+		}
+	}
+	*fields = append(*fields, problem.FieldError{Field: field, Message: fieldMessage(se, lang)})
 }
 
-func reason(err error, fallback string) string {
+// paramMessage explains a bad query or path parameter.
+func paramMessage(err error, lang string) string {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		return se.Reason
+		return fieldMessage(se, lang)
 	}
-	if err != nil {
-		return err.Error()
+	if errors.Is(err, openapi3filter.ErrInvalidRequired) {
+		return pickLang(lang, "Povinný údaj.", "Required.")
 	}
-	return fallback
+	return pickLang(lang, "Neplatná hodnota.", "Invalid value.")
+}
+
+func pickLang(lang, cs, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return cs
 }
 
 func errString(err error) string {

@@ -131,16 +131,21 @@ func detailAfter(err, sentinel error) string {
 	return ""
 }
 
-// Body builds the response body of e.
-func (e *Error) Body(requestID, instance string) Problem {
-	return Problem{Type: e.Type.URI(), Title: e.Type.Title, Status: e.Type.Status, Detail: e.Detail,
+// Body builds the response body of e; the title is Czech unless lang is "en".
+func (e *Error) Body(requestID, instance, lang string) Problem {
+	title := e.Type.TitleCS
+	if lang == "en" {
+		title = e.Type.Title
+	}
+	return Problem{Type: e.Type.URI(), Title: title, Status: e.Type.Status, Detail: e.Detail,
 		Instance: instance, RequestID: requestID, Errors: e.Fields}
 }
 
 // Write sends e as problem+json.
-func Write(w http.ResponseWriter, e *Error, requestID, instance string) {
+func Write(w http.ResponseWriter, e *Error, requestID, instance, lang string) {
 	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Language", lang)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(e.Type.Status)
-	_ = json.NewEncoder(w).Encode(e.Body(requestID, instance))
+	_ = json.NewEncoder(w).Encode(e.Body(requestID, instance, lang))
 }

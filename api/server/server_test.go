@@ -251,7 +251,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"malformed JSON", "/api/v1/tenants/liberec/settings", `{"displayName":`, "", 400, "/problems/malformed-json", ""},
 		{"unknown field", "/api/v1/tenants/liberec/settings", `{"displayName":"X","admin":true}`, "", 400, "/problems/validation", "/admin"},
 		{"wrong type", "/api/v1/tenants/liberec/settings", `{"displayName":42}`, "", 400, "/problems/validation", "/displayName"},
-		{"missing required", "/api/v1/tenants/liberec/settings", `{"website":"https://x.cz"}`, "", 400, "/problems/validation", ""},
+		{"missing required", "/api/v1/tenants/liberec/settings", `{"website":"https://x.cz"}`, "", 400, "/problems/validation", "/displayName"},
 		{"bad nested item", "/api/v1/tenants/liberec/settings", `{"displayName":"X","embedOrigins":["javascript:alert(1)"]}`, "", 400, "/problems/validation", "/embedOrigins/0"},
 		{"oversized", "/api/v1/tenants/liberec/settings", big, "", 413, "/problems/payload-too-large", ""},
 		{"not JSON", "/api/v1/tenants/liberec/settings", `displayName=X`, "application/x-www-form-urlencoded", 415, "/problems/unsupported-media-type", ""},
@@ -277,6 +277,24 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Messages are for the person filling the form: Czech by default, English on request.
+	for lang, want := range map[string]string{"": "Musí být text.", "cs-CZ,cs;q=0.9": "Musí být text.", "en-GB,en;q=0.8": "Must be a string."} {
+		req := httptest.NewRequest("PUT", "/api/v1/tenants/liberec/settings", strings.NewReader(`{"displayName":7,"x":1}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Language", lang)
+		req.AddCookie(admin.cookie)
+		req.Header.Set(server.CSRFHeader, admin.csrf)
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, req)
+		p := problemOf(t, w)
+		got := map[string]string{}
+		for _, fe := range p.Errors {
+			got[fe.Field] = fe.Message
+		}
+		if got["/displayName"] != want || got["/x"] == "" {
+			t.Errorf("Accept-Language %q: field errors %v, want /displayName %q and /x named", lang, got, want)
+		}
 	}
 	after, _, err := f.settings.Get(ctxA, "")
 	if err != nil {
@@ -482,7 +500,7 @@ func TestSecurityHeadersAndEmbedding(t *testing.T) {
 	if !strings.Contains(w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatalf("embed without origins: %v", w.Header())
 	}
-	if w := f.do(t, request{method: "GET", path: "/o/atlantida"}); w.Code != 404 || !strings.Contains(w.Body.String(), "<html lang=\"cs\">") {
+	if w := f.do(t, request{method: "GET", path: "/o/atlantida"}); w.Code != 404 || !strings.Contains(w.Body.String(), `<html lang="cs"`) {
 		t.Fatalf("unknown tenant page: %d %s", w.Code, w.Body)
 	}
 	w = f.do(t, request{method: "GET", path: "/?q=kunzak"})

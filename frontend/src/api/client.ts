@@ -34,6 +34,15 @@ const csrfHeader: Middleware = {
   },
 }
 
+// Problem titles and field messages come from the server; ask for them in the language the UI
+// shows (the i18n provider keeps <html lang> current).
+const languageHeader: Middleware = {
+  onRequest({ request }) {
+    request.headers.set('Accept-Language', document.documentElement.lang === 'en' ? 'en' : 'cs')
+    return request
+  },
+}
+
 export const api = createClient<paths>({
   // Absolute, because Request objects (built by openapi-fetch) reject relative URLs outside a browser.
   baseUrl: window.location.origin,
@@ -41,7 +50,7 @@ export const api = createClient<paths>({
   // Resolved at call time instead of captured now, so tests can stub the global fetch.
   fetch: (request) => globalThis.fetch(request),
 })
-api.use(csrfHeader)
+api.use(csrfHeader, languageHeader)
 
 /** A non-2xx answer of the API, carrying its RFC 9457 problem document. */
 export class ApiError extends Error {
