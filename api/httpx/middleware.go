@@ -17,12 +17,14 @@ import (
 	"github.com/epom-cz/epom/api/problem"
 )
 
-type requestIDKey struct{}
-
 // RequestIDHeader carries the request id in and out.
 const RequestIDHeader = "X-Request-Id"
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestIDKey is a gin key: handlers receive the *gin.Context as their context, whose Value
+// finds string keys, and a key avoids copying the request for a new context.
+const requestIDKey = "epom.request-id"
 
 // RequestID takes a well-formed incoming X-Request-Id (from the ingress) or makes one, and
 // puts it in the context, the response and every log line.
@@ -30,28 +32,28 @@ func RequestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(RequestIDHeader)
 		if !validRequestID.MatchString(id) {
-			b := make([]byte, 12)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
 		}
 		c.Header(RequestIDHeader, id)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+		c.Set(requestIDKey, id)
 		c.Next()
 	}
 }
 
-// RequestIDFrom returns the request id of ctx.
+// RequestIDFrom returns the request id of ctx (the *gin.Context a handler receives).
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
+	id, _ := ctx.Value(requestIDKey).(string)
 	return id
 }
 
 // Abort ends the request with a problem.
 func Abort(c *gin.Context, e *problem.Error) {
 	if e.Type.Status >= 500 && e.Err != nil {
-		slog.ErrorContext(c.Request.Context(), "request failed", "err", e.Err, "path", c.Request.URL.Path)
+		slog.ErrorContext(c, "request failed", "err", e.Err, "path", c.Request.URL.Path, "request_id", RequestIDFrom(c))
 	}
-	problem.Write(c.Writer, e, RequestIDFrom(c.Request.Context()), c.Request.URL.Path, Lang(c.Request))
+	problem.Write(c.Writer, e, RequestIDFrom(c), c.Request.URL.Path, Lang(c.Request))
 	c.Abort()
 }
 
@@ -62,23 +64,35 @@ func LogAttrs(c *gin.Context, attrs ...slog.Attr) {
 	c.Set("log.attrs", append(list, attrs...))
 }
 
-// AccessLog writes one structured line per request.
-func AccessLog(log *slog.Logger) gin.HandlerFunc {
+// SlowRequest is logged even when only failures are.
+const SlowRequest = time.Second
+
+// AccessLog writes one structured line per request, or with all=false only per failed
+// (status ≥ 400) or slow request: request counts and latencies by route are in the metrics,
+// and at thousands of tenants a line per successful request is the ingress's job.
+func AccessLog(log *slog.Logger, all bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
 		status := c.Writer.Status()
+		elapsed := time.Since(start)
+		if !all && status < 400 && elapsed < SlowRequest {
+			return
+		}
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status >= 500:
 			level = slog.LevelError
+		case status >= 400 || elapsed >= SlowRequest:
+			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{
-			slog.String("request_id", RequestIDFrom(c.Request.Context())),
+			slog.String("request_id", RequestIDFrom(c)),
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.String("route", c.FullPath()),
 			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.Int("bytes", c.Writer.Size()),
 		}
 		if v, ok := c.Get("log.attrs"); ok {

@@ -85,7 +85,7 @@ func New(d Deps, handlers gen.StrictServerInterface) (*Server, error) {
 	}
 	s := &Server{deps: d, engine: e, pages: p}
 
-	e.Use(httpx.RequestID(), d.Metrics.Middleware(), httpx.AccessLog(d.Log), httpx.Recover(),
+	e.Use(httpx.RequestID(), d.Metrics.Middleware(), httpx.AccessLog(d.Log, d.Config.AccessLogAll), httpx.Recover(),
 		httpx.SecurityHeaders(d.Config.HSTS), s.hostTenant)
 
 	e.GET("/livez", s.livez)

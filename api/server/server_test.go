@@ -57,8 +57,8 @@ func testConfig(t testing.TB) config.Config {
 			return "http://epom.test"
 		case "EPOM_MAX_BODY_BYTES":
 			return "4096"
-		case "EPOM_REDIS_URL":
-			return os.Getenv("EPOM_REDIS_URL")
+		case "EPOM_REDIS_URL", "EPOM_ACCESS_LOG":
+			return os.Getenv(k)
 		}
 		return ""
 	})

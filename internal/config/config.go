@@ -33,6 +33,7 @@ type Config struct {
 	TrustedProxies      []string
 	LogLevel            string
 	LogFormat           string
+	AccessLogAll        bool
 	ShutdownTimeout     time.Duration
 	SMTPURL             string
 	MailFrom            string
@@ -184,6 +185,13 @@ func Vars() []Var {
 				return fmt.Errorf("want json or text, got %q", v)
 			}
 			c.LogFormat = v
+			return nil
+		}},
+		{"EPOM_ACCESS_LOG", "errors", "access log lines: errors (failed or slow requests only) or all", func(c *Config, v string) error {
+			if v != "errors" && v != "all" {
+				return fmt.Errorf("want errors or all, got %q", v)
+			}
+			c.AccessLogAll = v == "all"
 			return nil
 		}},
 		{"EPOM_SHUTDOWN_TIMEOUT", "20s", "how long to drain requests and jobs on SIGTERM", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
