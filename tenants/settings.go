@@ -115,6 +115,12 @@ func (s *SettingsStore) Profile(ctx context.Context, t Tenant) (Profile, error) 
 	return p, nil
 }
 
+// InTx runs fn in the tenant transaction of the store's database, so a caller can write the
+// settings and something else (the audit entry) atomically.
+func (s *SettingsStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.InTx(ctx, fn)
+}
+
 // Put replaces the tenant's settings.
 func (s *SettingsStore) Put(ctx context.Context, st Settings, by uuid.UUID) (Settings, error) {
 	id, err := IDFrom(ctx)

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +15,7 @@ import (
 	"github.com/epom-cz/epom/api/problem"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
 	"github.com/epom-cz/epom/tenants/identity"
@@ -27,6 +30,7 @@ type Kernel struct {
 	Settings  *tenants.SettingsStore
 	Identity  *identity.Service
 	Authz     *authz.Authorizer
+	Audit     *audit.Log
 	Catalogue func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error)
 	BaseURL   string
 	// CookieSecure marks the session cookie Secure (always, behind TLS).
@@ -177,7 +181,17 @@ func (k *Kernel) UpdateTenantSettings(ctx context.Context, req gen.UpdateTenantS
 	if b.EmbedOrigins != nil {
 		st.EmbedOrigins = *b.EmbedOrigins
 	}
-	saved, err := k.Settings.Put(ctx, st, p.User.ID)
+	var saved tenants.Settings
+	// The change and its audit entry commit together.
+	err := k.Settings.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if saved, err = k.Settings.Put(ctx, st, p.User.ID); err != nil {
+			return err
+		}
+		return k.Audit.Tenant(ctx, audit.Event{ActorID: &p.User.ID, Actor: p.User.Email, IP: clientFrom(ctx).IP,
+			Action: "settings-changed", Details: map[string]string{"displayName": st.DisplayName,
+				"embedOrigins": strings.Join(st.EmbedOrigins, " ")}})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +275,26 @@ func (k *Kernel) CreateTenant(ctx context.Context, req gen.CreateTenantRequestOb
 
 // UpdateTenantStatus implements updateTenantStatus.
 func (k *Kernel) UpdateTenantStatus(ctx context.Context, req gen.UpdateTenantStatusRequestObject) (gen.UpdateTenantStatusResponseObject, error) {
+	before, err := k.Registry.BySlugOrID(ctx, req.TenantId.String())
+	if err != nil {
+		return nil, err
+	}
 	t, err := k.Registry.SetStatus(ctx, uuid.UUID(req.TenantId), tenants.Status(req.Body.Status))
 	if err != nil {
 		return nil, err
 	}
 	k.Resolver.Invalidate(ctx, t.ID.String())
+	if before.Status != t.Status {
+		p, _ := principalFrom(ctx)
+		ev := audit.Event{ActorID: &p.User.ID, Actor: p.User.Email, IP: clientFrom(ctx).IP, Action: "tenant-status",
+			Target: t.Slug, Details: map[string]string{"from": string(before.Status), "to": string(t.Status)}}
+		if err := k.Audit.TenantByPlatform(ctx, t.ID, ev); err != nil {
+			return nil, err
+		}
+		if err := k.Audit.Platform(ctx, ev); err != nil {
+			return nil, err
+		}
+	}
 	return gen.UpdateTenantStatus200JSONResponse(tenantBody(t)), nil
 }
 
@@ -297,13 +326,23 @@ func (k *Kernel) me(ctx context.Context, u identity.User, csrf string) (gen.Me, 
 
 // SignIn implements signIn.
 func (k *Kernel) SignIn(ctx context.Context, req gen.SignInRequestObject) (gen.SignInResponseObject, error) {
+	cl := clientFrom(ctx)
 	u, err := k.Identity.Authenticate(ctx, req.Body.Email, req.Body.Password)
+	if errors.Is(err, identity.ErrBadCredentials) {
+		// The attempted address is recorded as typed: it may belong to nobody.
+		if aerr := k.Audit.Platform(ctx, audit.Event{Actor: identity.NormalizeEmail(req.Body.Email), IP: cl.IP,
+			Action: "sign-in-failed"}); aerr != nil {
+			return nil, aerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	cl := clientFrom(ctx)
 	token, sess, err := k.Identity.StartSession(ctx, u.ID, cl.IP, cl.UserAgent)
 	if err != nil {
+		return nil, err
+	}
+	if err := k.Audit.Platform(ctx, audit.Event{ActorID: &u.ID, Actor: u.Email, IP: cl.IP, Action: "sign-in"}); err != nil {
 		return nil, err
 	}
 	me, err := k.me(ctx, u, sess.CSRFToken)

@@ -27,6 +27,7 @@ import (
 	"github.com/epom-cz/epom/internal/metrics"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
 	"github.com/epom-cz/epom/tenants/identity"
@@ -127,6 +128,7 @@ func newFixture(t testing.TB) *fixture {
 	f.reg = prometheus.NewRegistry()
 	kernel := &server.Kernel{Modules: mods, Registry: env.Registry, Resolver: f.resolver, Settings: f.settings,
 		Identity: f.identity, Authz: f.authz, BaseURL: cfg.BaseURL, SessionMaxAge: time.Hour,
+		Audit: audit.New(env.DB, env.Platform),
 		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
 			return catalogue.Search(ctx, env.App, q, kraj, limit)
 		}}
@@ -409,6 +411,11 @@ func TestSignIn(t *testing.T) {
 	if len(wrong.Result().Cookies()) != 0 {
 		t.Fatal("failed sign-in set a cookie")
 	}
+	var failed int
+	if err := f.env.Platform.QueryRow(context.Background(), `SELECT count(*) FROM platform_audit_log
+		WHERE action = 'sign-in-failed' AND actor IN ('admin-a@test.cz', 'nobody@test.cz')`).Scan(&failed); err != nil || failed != 2 {
+		t.Fatalf("failed sign-ins audited: %d %v", failed, err)
+	}
 	sess := f.signIn(t, "admin-a@test.cz")
 	w := f.do(t, request{method: "PUT", path: "/api/v1/tenants/liberec/settings", body: `{"displayName":"CSRF"}`, sess: sess, noCSRF: true})
 	if w.Code != 403 || problemOf(t, w).Type != "/problems/csrf" {
@@ -452,6 +459,12 @@ func TestPlatformOperations(t *testing.T) {
 	}
 	if w := f.do(t, request{method: "GET", path: "/api/v1/tenants/kunzak"}); w.Code != 403 {
 		t.Fatalf("suspended tenant still served: %d", w.Code)
+	}
+	var action, details string
+	if err := f.env.Platform.QueryRow(context.Background(), `SELECT action, details::text FROM tenant_audit_log
+		WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1`, f.b.ID).Scan(&action, &details); err != nil ||
+		action != "tenant-status" || !strings.Contains(details, `"to": "suspended"`) {
+		t.Fatalf("audit of the suspension: %q %q %v", action, details, err)
 	}
 	w = f.do(t, request{method: "GET", path: "/api/v1/platform/tenants?status=active&limit=1", sess: admin})
 	var list gen.ListTenants200JSONResponse

@@ -22,6 +22,7 @@ import (
 	"github.com/epom-cz/epom/internal/metrics"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
 	"github.com/epom-cz/epom/tenants/identity"
@@ -167,6 +168,7 @@ func (a *app) handlers() gen.StrictServerInterface {
 	return &struct{ *server.Kernel }{&server.Kernel{
 		Modules: a.modules, Registry: a.registry, Resolver: a.resolver,
 		Settings: tenants.NewSettingsStore(a.db), Identity: a.identity, Authz: a.authz,
+		Audit: audit.New(a.db, a.platform),
 		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
 			return catalogue.Search(ctx, a.appPool, q, kraj, limit)
 		},

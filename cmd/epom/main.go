@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // dates are shown in Europe/Prague, also where the image has no zoneinfo
 
 	"github.com/epom-cz/epom/internal/config"
 )
@@ -29,6 +30,7 @@ func commands() map[string]command {
 		"tenant":  {"tenant list | create | suspend | activate | close | modules | provision", runTenant},
 		"dev":     {"migrate, seed the demo region and run server, worker and scheduler in one process", runDev},
 		"bench":   {"bench tenants: resolve every tenant over HTTP and report memory", runBench},
+		"audit":   {"audit verify [-tenant SLUG] | audit list -tenant SLUG: check the hash chains, list entries", runAudit},
 	}
 }
 

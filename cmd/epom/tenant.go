@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/epom-cz/epom/internal/config"
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/audit"
 )
 
 const tenantUsage = `usage:
@@ -26,6 +29,7 @@ const tenantUsage = `usage:
 // tells running servers to drop their cached copy of a changed tenant.
 type tenantCLI struct {
 	registry *tenants.Registry
+	audit    *audit.Log
 	resolver *tenants.Resolver
 	modules  []string
 	out      io.Writer
@@ -51,8 +55,22 @@ func runTenant(ctx context.Context, cfg config.Config, args []string, out io.Wri
 	rdb := redis.NewClient(ropts)
 	defer rdb.Close()
 	registry := tenants.NewRegistry(platform)
-	c := &tenantCLI{registry: registry, resolver: tenants.NewResolver(registry, rdb, time.Second), modules: reg.IDs(), out: out}
+	c := &tenantCLI{registry: registry, audit: audit.New(nil, platform), resolver: tenants.NewResolver(registry, rdb, time.Second), modules: reg.IDs(), out: out}
 	return c.run(ctx, platform, args)
+}
+
+// record writes what the command line did to a tenant into its audit chain and the
+// platform's, with the operating-system user as the actor.
+func (c *tenantCLI) record(ctx context.Context, t tenants.Resolved, action string, details map[string]string) error {
+	actor := "epom tenant (CLI)"
+	if u := os.Getenv("USER"); u != "" {
+		actor += " " + u
+	}
+	ev := audit.Event{Actor: actor, Action: action, Target: t.Slug, Details: details}
+	if err := c.audit.TenantByPlatform(ctx, t.ID, ev); err != nil {
+		return err
+	}
+	return c.audit.Platform(ctx, ev)
 }
 
 func (c *tenantCLI) moduleList(s string) ([]string, error) {
@@ -122,8 +140,14 @@ func (c *tenantCLI) run(ctx context.Context, platform *pgxpool.Pool, args []stri
 			return err
 		}
 		to := map[string]tenants.Status{"suspend": tenants.StatusSuspended, "activate": tenants.StatusActive, "close": tenants.StatusClosed}[args[0]]
+		from := t.Status
 		if t, err = c.registry.SetStatus(ctx, t.ID, to); err != nil {
 			return err
+		}
+		if from != to {
+			if err := c.record(ctx, t, "tenant-status", map[string]string{"from": string(from), "to": string(to)}); err != nil {
+				return err
+			}
 		}
 		c.resolver.Invalidate(ctx, t.ID.String())
 		fmt.Fprintf(c.out, "%s is now %s\n", t.Slug, t.Status)
@@ -141,6 +165,10 @@ func (c *tenantCLI) run(ctx context.Context, platform *pgxpool.Pool, args []stri
 			return err
 		}
 		if err := c.registry.SetModules(ctx, t.ID, ms, on); err != nil {
+			return err
+		}
+		action := map[bool]string{true: "module-enabled", false: "module-disabled"}[on]
+		if err := c.record(ctx, t, action, map[string]string{"modules": strings.Join(ms, ",")}); err != nil {
 			return err
 		}
 		c.resolver.Invalidate(ctx, t.ID.String())
