@@ -123,7 +123,9 @@ func (g gormQ) Exec(ctx context.Context, sql string, args ...any) error {
 	return g.tx.WithContext(ctx).Exec(sql, args...).Error
 }
 
-type gormRow struct{ r interface{ Scan(...any) error } }
+type gormRow struct {
+	r interface{ Scan(...any) error }
+}
 
 func (r gormRow) Scan(dest ...any) error { return r.r.Scan(dest...) }
 
@@ -194,7 +196,9 @@ type Problem struct {
 	Reason string
 }
 
-func (p Problem) String() string { return fmt.Sprintf("chain %s, entry %d: %s", p.Chain, p.Seq, p.Reason) }
+func (p Problem) String() string {
+	return fmt.Sprintf("chain %s, entry %d: %s", p.Chain, p.Seq, p.Reason)
+}
 
 // Report is the result of Verify.
 type Report struct {
