@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -23,6 +24,54 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for MailLogEntryStatus.
+const (
+	MailLogEntryStatusFailed  MailLogEntryStatus = "failed"
+	MailLogEntryStatusNotSent MailLogEntryStatus = "not_sent"
+	MailLogEntryStatusQueued  MailLogEntryStatus = "queued"
+	MailLogEntryStatusSent    MailLogEntryStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MailLogEntryStatus enum.
+func (e MailLogEntryStatus) Valid() bool {
+	switch e {
+	case MailLogEntryStatusFailed:
+		return true
+	case MailLogEntryStatusNotSent:
+		return true
+	case MailLogEntryStatusQueued:
+		return true
+	case MailLogEntryStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MailLogMessageStatus.
+const (
+	MailLogMessageStatusFailed  MailLogMessageStatus = "failed"
+	MailLogMessageStatusNotSent MailLogMessageStatus = "not_sent"
+	MailLogMessageStatusQueued  MailLogMessageStatus = "queued"
+	MailLogMessageStatusSent    MailLogMessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the MailLogMessageStatus enum.
+func (e MailLogMessageStatus) Valid() bool {
+	switch e {
+	case MailLogMessageStatusFailed:
+		return true
+	case MailLogMessageStatusNotSent:
+		return true
+	case MailLogMessageStatusQueued:
+		return true
+	case MailLogMessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TenantCreateStatus.
 const (
 	TenantCreateStatusActive  TenantCreateStatus = "active"
@@ -35,6 +84,33 @@ func (e TenantCreateStatus) Valid() bool {
 	case TenantCreateStatusActive:
 		return true
 	case TenantCreateStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TenantExportStatus.
+const (
+	TenantExportStatusDone    TenantExportStatus = "done"
+	TenantExportStatusExpired TenantExportStatus = "expired"
+	TenantExportStatusFailed  TenantExportStatus = "failed"
+	TenantExportStatusQueued  TenantExportStatus = "queued"
+	TenantExportStatusRunning TenantExportStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the TenantExportStatus enum.
+func (e TenantExportStatus) Valid() bool {
+	switch e {
+	case TenantExportStatusDone:
+		return true
+	case TenantExportStatusExpired:
+		return true
+	case TenantExportStatusFailed:
+		return true
+	case TenantExportStatusQueued:
+		return true
+	case TenantExportStatusRunning:
 		return true
 	default:
 		return false
@@ -65,6 +141,42 @@ func (e TenantStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListMailLogParamsStatus.
+const (
+	ListMailLogParamsStatusFailed  ListMailLogParamsStatus = "failed"
+	ListMailLogParamsStatusNotSent ListMailLogParamsStatus = "not_sent"
+	ListMailLogParamsStatusQueued  ListMailLogParamsStatus = "queued"
+	ListMailLogParamsStatusSent    ListMailLogParamsStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListMailLogParamsStatus enum.
+func (e ListMailLogParamsStatus) Valid() bool {
+	switch e {
+	case ListMailLogParamsStatusFailed:
+		return true
+	case ListMailLogParamsStatusNotSent:
+		return true
+	case ListMailLogParamsStatusQueued:
+		return true
+	case ListMailLogParamsStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action Example: settings-changed
+	Action  string            `json:"action"`
+	Actor   string            `json:"actor"`
+	At      time.Time         `json:"at"`
+	Details map[string]string `json:"details"`
+	Ip      string            `json:"ip"`
+	Seq     int64             `json:"seq"`
+	Target  string            `json:"target"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer into the request, or the parameter's name
@@ -77,6 +189,52 @@ type LocalizedText struct {
 	Cs string `json:"cs"`
 	En string `json:"en"`
 }
+
+// MailLogEntry defines model for MailLogEntry.
+type MailLogEntry struct {
+	Attempts  int                `json:"attempts"`
+	CreatedAt time.Time          `json:"createdAt"`
+	FromName  *string            `json:"fromName,omitempty"`
+	Id        openapi_types.UUID `json:"id"`
+	Lang      string             `json:"lang"`
+	LastError *string            `json:"lastError,omitempty"`
+	MessageId *string            `json:"messageId,omitempty"`
+	Ref       string             `json:"ref"`
+	ReplyTo   *string            `json:"replyTo,omitempty"`
+	SentAt    *time.Time         `json:"sentAt,omitempty"`
+	Status    MailLogEntryStatus `json:"status"`
+	Subject   string             `json:"subject"`
+	Template  string             `json:"template"`
+	To        string             `json:"to"`
+	ToName    *string            `json:"toName,omitempty"`
+}
+
+// MailLogEntryStatus defines model for MailLogEntry.Status.
+type MailLogEntryStatus string
+
+// MailLogMessage defines model for MailLogMessage.
+type MailLogMessage struct {
+	Attempts  int                  `json:"attempts"`
+	CreatedAt time.Time            `json:"createdAt"`
+	FromName  *string              `json:"fromName,omitempty"`
+	HtmlBody  string               `json:"htmlBody"`
+	Id        openapi_types.UUID   `json:"id"`
+	Lang      string               `json:"lang"`
+	LastError *string              `json:"lastError,omitempty"`
+	MessageId *string              `json:"messageId,omitempty"`
+	Ref       string               `json:"ref"`
+	ReplyTo   *string              `json:"replyTo,omitempty"`
+	SentAt    *time.Time           `json:"sentAt,omitempty"`
+	Status    MailLogMessageStatus `json:"status"`
+	Subject   string               `json:"subject"`
+	Template  string               `json:"template"`
+	TextBody  string               `json:"textBody"`
+	To        string               `json:"to"`
+	ToName    *string              `json:"toName,omitempty"`
+}
+
+// MailLogMessageStatus defines model for MailLogMessage.Status.
+type MailLogMessageStatus string
 
 // Me defines model for Me.
 type Me struct {
@@ -193,6 +351,33 @@ type TenantCreate struct {
 // TenantCreateStatus defines model for TenantCreate.Status.
 type TenantCreateStatus string
 
+// TenantExport defines model for TenantExport.
+type TenantExport struct {
+	// Download Path of the download, when status is done
+	Download *string `json:"download,omitempty"`
+	Error    *string `json:"error,omitempty"`
+
+	// ExpiresAt Until when it can be downloaded
+	ExpiresAt   *time.Time          `json:"expiresAt,omitempty"`
+	FinishedAt  *time.Time          `json:"finishedAt,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+	RequestedAt time.Time           `json:"requestedAt"`
+	RequestedBy *openapi_types.UUID `json:"requestedBy,omitempty"`
+
+	// Sha256 Hex SHA-256 of the archive
+	Sha256 *string `json:"sha256,omitempty"`
+
+	// Size Bytes of the archive
+	Size      *int64     `json:"size,omitempty"`
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+
+	// Status expired: done, but the archive has been deleted
+	Status TenantExportStatus `json:"status"`
+}
+
+// TenantExportStatus expired: done, but the archive has been deleted
+type TenantExportStatus string
+
 // TenantProfile defines model for TenantProfile.
 type TenantProfile struct {
 	Address      *string            `json:"address,omitempty"`
@@ -241,6 +426,9 @@ type TenantSettingsInput struct {
 // TenantStatus defines model for TenantStatus.
 type TenantStatus string
 
+// ExportId defines model for ExportId.
+type ExportId = openapi_types.UUID
+
 // TenantRef defines model for TenantRef.
 type TenantRef = string
 
@@ -266,6 +454,27 @@ type ListTenantsParams struct {
 type UpdateTenantStatusJSONBody struct {
 	Status TenantStatus `json:"status"`
 }
+
+// ListAuditLogParams defines parameters for ListAuditLog.
+type ListAuditLogParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListMailLogParams defines parameters for ListMailLog.
+type ListMailLogParams struct {
+	Status *ListMailLogParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// To Exact recipient address.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Ref What the mail was about, e.g. a notice id.
+	Ref    *string `form:"ref,omitempty" json:"ref,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int    `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// ListMailLogParamsStatus defines parameters for ListMailLog.
+type ListMailLogParamsStatus string
 
 // CreateTenantJSONRequestBody defines body for CreateTenant for application/json ContentType.
 type CreateTenantJSONRequestBody = TenantCreate
@@ -308,6 +517,27 @@ type ServerInterface interface {
 	// GetTenant Public profile of a municipality that uses epom
 	// (GET /api/v1/tenants/{tenant})
 	GetTenant(c *gin.Context, tenant TenantRef)
+	// ListAuditLog The municipality's security audit log, newest first
+	// (GET /api/v1/tenants/{tenant}/audit)
+	ListAuditLog(c *gin.Context, tenant TenantRef, params ListAuditLogParams)
+	// ListTenantExports The municipality's recent data exports, newest first
+	// (GET /api/v1/tenants/{tenant}/exports)
+	ListTenantExports(c *gin.Context, tenant TenantRef)
+	// CreateTenantExport Export all of the municipality's data
+	// (POST /api/v1/tenants/{tenant}/exports)
+	CreateTenantExport(c *gin.Context, tenant TenantRef)
+	// GetTenantExport The status of a data export
+	// (GET /api/v1/tenants/{tenant}/exports/{exportId})
+	GetTenantExport(c *gin.Context, tenant TenantRef, exportId ExportId)
+	// DownloadTenantExport Download a finished data export (a tar archive)
+	// (GET /api/v1/tenants/{tenant}/exports/{exportId}/download)
+	DownloadTenantExport(c *gin.Context, tenant TenantRef, exportId ExportId)
+	// ListMailLog What the municipality's epom sent to whom and when, newest first
+	// (GET /api/v1/tenants/{tenant}/mail-log)
+	ListMailLog(c *gin.Context, tenant TenantRef, params ListMailLogParams)
+	// GetMailLogEntry One sent message with its text
+	// (GET /api/v1/tenants/{tenant}/mail-log/{id})
+	GetMailLogEntry(c *gin.Context, tenant TenantRef, id openapi_types.UUID)
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(c *gin.Context, tenant TenantRef)
@@ -540,6 +770,262 @@ func (siw *ServerInterfaceWrapper) GetTenant(c *gin.Context) {
 	siw.Handler.GetTenant(c, tenant)
 }
 
+// ListAuditLog operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditLog(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditLogParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListAuditLog(c, tenant, params)
+}
+
+// ListTenantExports operation middleware
+func (siw *ServerInterfaceWrapper) ListTenantExports(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTenantExports(c, tenant)
+}
+
+// CreateTenantExport operation middleware
+func (siw *ServerInterfaceWrapper) CreateTenantExport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateTenantExport(c, tenant)
+}
+
+// GetTenantExport operation middleware
+func (siw *ServerInterfaceWrapper) GetTenantExport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "exportId" -------------
+	var exportId ExportId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "exportId", c.Param("exportId"), &exportId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter exportId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetTenantExport(c, tenant, exportId)
+}
+
+// DownloadTenantExport operation middleware
+func (siw *ServerInterfaceWrapper) DownloadTenantExport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "exportId" -------------
+	var exportId ExportId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "exportId", c.Param("exportId"), &exportId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter exportId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DownloadTenantExport(c, tenant, exportId)
+}
+
+// ListMailLog operation middleware
+func (siw *ServerInterfaceWrapper) ListMailLog(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMailLogParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "ref" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref", c.Request.URL.Query(), &params.Ref, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ref: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", c.Request.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter offset: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMailLog(c, tenant, params)
+}
+
+// GetMailLogEntry operation middleware
+func (siw *ServerInterfaceWrapper) GetMailLogEntry(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetMailLogEntry(c, tenant, id)
+}
+
 // ListMembers operation middleware
 func (siw *ServerInterfaceWrapper) ListMembers(c *gin.Context) {
 
@@ -677,6 +1163,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/settings", wrapper.GetTenantSettings)
 	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/settings", wrapper.UpdateTenantSettings)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/members", wrapper.ListMembers)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports", wrapper.ListTenantExports)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/exports", wrapper.CreateTenantExport)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId", wrapper.GetTenantExport)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId/download", wrapper.DownloadTenantExport)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/mail-log", wrapper.ListMailLog)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/mail-log/:id", wrapper.GetMailLogEntry)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/audit", wrapper.ListAuditLog)
 	router.GET(options.BaseURL+"/api/v1/platform/tenants", wrapper.ListTenants)
 	router.POST(options.BaseURL+"/api/v1/platform/tenants", wrapper.CreateTenant)
 	router.PATCH(options.BaseURL+"/api/v1/platform/tenants/:tenantId", wrapper.UpdateTenantStatus)
@@ -1052,6 +1545,319 @@ func (response GetTenantdefaultApplicationProblemPlusJSONResponse) VisitGetTenan
 	return err
 }
 
+type ListAuditLogRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Params ListAuditLogParams
+}
+
+type ListAuditLogResponseObject interface {
+	VisitListAuditLogResponse(w http.ResponseWriter) error
+}
+
+type ListAuditLog200JSONResponse struct {
+	Items []AuditEntry `json:"items"`
+}
+
+func (response ListAuditLog200JSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAuditLogdefaultApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTenantExportsRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type ListTenantExportsResponseObject interface {
+	VisitListTenantExportsResponse(w http.ResponseWriter) error
+}
+
+type ListTenantExports200JSONResponse struct {
+	Items []TenantExport `json:"items"`
+}
+
+func (response ListTenantExports200JSONResponse) VisitListTenantExportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTenantExportsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTenantExportsdefaultApplicationProblemPlusJSONResponse) VisitListTenantExportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTenantExportRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type CreateTenantExportResponseObject interface {
+	VisitCreateTenantExportResponse(w http.ResponseWriter) error
+}
+
+type CreateTenantExport202ResponseHeaders struct {
+	Location *string
+}
+
+type CreateTenantExport202JSONResponse struct {
+	Body    TenantExport
+	Headers CreateTenantExport202ResponseHeaders
+}
+
+func (response CreateTenantExport202JSONResponse) VisitCreateTenantExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTenantExportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateTenantExportdefaultApplicationProblemPlusJSONResponse) VisitCreateTenantExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTenantExportRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	ExportId ExportId  `json:"exportId"`
+}
+
+type GetTenantExportResponseObject interface {
+	VisitGetTenantExportResponse(w http.ResponseWriter) error
+}
+
+type GetTenantExport200JSONResponse TenantExport
+
+func (response GetTenantExport200JSONResponse) VisitGetTenantExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTenantExportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetTenantExportdefaultApplicationProblemPlusJSONResponse) VisitGetTenantExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadTenantExportRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	ExportId ExportId  `json:"exportId"`
+}
+
+type DownloadTenantExportResponseObject interface {
+	VisitDownloadTenantExportResponse(w http.ResponseWriter) error
+}
+
+type DownloadTenantExport200ResponseHeaders struct {
+	ContentDisposition *string
+	XContentSHA256     *string
+}
+
+type DownloadTenantExport200ApplicationxTarResponse struct {
+	Body          io.Reader
+	Headers       DownloadTenantExport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadTenantExport200ApplicationxTarResponse) VisitDownloadTenantExportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/x-tar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XContentSHA256 != nil {
+		w.Header().Set("X-Content-SHA256", fmt.Sprint(*response.Headers.XContentSHA256))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadTenantExportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DownloadTenantExportdefaultApplicationProblemPlusJSONResponse) VisitDownloadTenantExportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMailLogRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Params ListMailLogParams
+}
+
+type ListMailLogResponseObject interface {
+	VisitListMailLogResponse(w http.ResponseWriter) error
+}
+
+type ListMailLog200JSONResponse struct {
+	Items []MailLogEntry `json:"items"`
+	Total int            `json:"total"`
+}
+
+func (response ListMailLog200JSONResponse) VisitListMailLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMailLogdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListMailLogdefaultApplicationProblemPlusJSONResponse) VisitListMailLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMailLogEntryRequestObject struct {
+	Tenant TenantRef          `json:"tenant"`
+	Id     openapi_types.UUID `json:"id"`
+}
+
+type GetMailLogEntryResponseObject interface {
+	VisitGetMailLogEntryResponse(w http.ResponseWriter) error
+}
+
+type GetMailLogEntry200JSONResponse MailLogMessage
+
+func (response GetMailLogEntry200JSONResponse) VisitGetMailLogEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMailLogEntrydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetMailLogEntrydefaultApplicationProblemPlusJSONResponse) VisitGetMailLogEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMembersRequestObject struct {
 	Tenant TenantRef `json:"tenant"`
 }
@@ -1242,6 +2048,27 @@ type StrictServerInterface interface {
 	// GetTenant Public profile of a municipality that uses epom
 	// (GET /api/v1/tenants/{tenant})
 	GetTenant(ctx context.Context, request GetTenantRequestObject) (GetTenantResponseObject, error)
+	// ListAuditLog The municipality's security audit log, newest first
+	// (GET /api/v1/tenants/{tenant}/audit)
+	ListAuditLog(ctx context.Context, request ListAuditLogRequestObject) (ListAuditLogResponseObject, error)
+	// ListTenantExports The municipality's recent data exports, newest first
+	// (GET /api/v1/tenants/{tenant}/exports)
+	ListTenantExports(ctx context.Context, request ListTenantExportsRequestObject) (ListTenantExportsResponseObject, error)
+	// CreateTenantExport Export all of the municipality's data
+	// (POST /api/v1/tenants/{tenant}/exports)
+	CreateTenantExport(ctx context.Context, request CreateTenantExportRequestObject) (CreateTenantExportResponseObject, error)
+	// GetTenantExport The status of a data export
+	// (GET /api/v1/tenants/{tenant}/exports/{exportId})
+	GetTenantExport(ctx context.Context, request GetTenantExportRequestObject) (GetTenantExportResponseObject, error)
+	// DownloadTenantExport Download a finished data export (a tar archive)
+	// (GET /api/v1/tenants/{tenant}/exports/{exportId}/download)
+	DownloadTenantExport(ctx context.Context, request DownloadTenantExportRequestObject) (DownloadTenantExportResponseObject, error)
+	// ListMailLog What the municipality's epom sent to whom and when, newest first
+	// (GET /api/v1/tenants/{tenant}/mail-log)
+	ListMailLog(ctx context.Context, request ListMailLogRequestObject) (ListMailLogResponseObject, error)
+	// GetMailLogEntry One sent message with its text
+	// (GET /api/v1/tenants/{tenant}/mail-log/{id})
+	GetMailLogEntry(ctx context.Context, request GetMailLogEntryRequestObject) (GetMailLogEntryResponseObject, error)
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
@@ -1591,6 +2418,193 @@ func (sh *strictHandler) GetTenant(ctx *gin.Context, tenant TenantRef) {
 	}
 }
 
+// ListAuditLog operation middleware
+func (sh *strictHandler) ListAuditLog(ctx *gin.Context, tenant TenantRef, params ListAuditLogParams) {
+	var request ListAuditLogRequestObject
+
+	request.Tenant = tenant
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditLog(ctx, request.(ListAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListAuditLogResponseObject); ok {
+		if err := validResponse.VisitListAuditLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListTenantExports operation middleware
+func (sh *strictHandler) ListTenantExports(ctx *gin.Context, tenant TenantRef) {
+	var request ListTenantExportsRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTenantExports(ctx, request.(ListTenantExportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTenantExports")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTenantExportsResponseObject); ok {
+		if err := validResponse.VisitListTenantExportsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateTenantExport operation middleware
+func (sh *strictHandler) CreateTenantExport(ctx *gin.Context, tenant TenantRef) {
+	var request CreateTenantExportRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTenantExport(ctx, request.(CreateTenantExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTenantExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateTenantExportResponseObject); ok {
+		if err := validResponse.VisitCreateTenantExportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTenantExport operation middleware
+func (sh *strictHandler) GetTenantExport(ctx *gin.Context, tenant TenantRef, exportId ExportId) {
+	var request GetTenantExportRequestObject
+
+	request.Tenant = tenant
+	request.ExportId = exportId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTenantExport(ctx, request.(GetTenantExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTenantExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetTenantExportResponseObject); ok {
+		if err := validResponse.VisitGetTenantExportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DownloadTenantExport operation middleware
+func (sh *strictHandler) DownloadTenantExport(ctx *gin.Context, tenant TenantRef, exportId ExportId) {
+	var request DownloadTenantExportRequestObject
+
+	request.Tenant = tenant
+	request.ExportId = exportId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadTenantExport(ctx, request.(DownloadTenantExportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadTenantExport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DownloadTenantExportResponseObject); ok {
+		if err := validResponse.VisitDownloadTenantExportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMailLog operation middleware
+func (sh *strictHandler) ListMailLog(ctx *gin.Context, tenant TenantRef, params ListMailLogParams) {
+	var request ListMailLogRequestObject
+
+	request.Tenant = tenant
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMailLog(ctx, request.(ListMailLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMailLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListMailLogResponseObject); ok {
+		if err := validResponse.VisitListMailLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMailLogEntry operation middleware
+func (sh *strictHandler) GetMailLogEntry(ctx *gin.Context, tenant TenantRef, id openapi_types.UUID) {
+	var request GetMailLogEntryRequestObject
+
+	request.Tenant = tenant
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMailLogEntry(ctx, request.(GetMailLogEntryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMailLogEntry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetMailLogEntryResponseObject); ok {
+		if err := validResponse.VisitGetMailLogEntryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListMembers operation middleware
 func (sh *strictHandler) ListMembers(ctx *gin.Context, tenant TenantRef) {
 	var request ListMembersRequestObject
@@ -1718,57 +2732,75 @@ func (sh *strictHandler) UpdateTenantSettings(ctx *gin.Context, tenant TenantRef
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Frdctu4FX4VDLszazfUj2Mn3SgXu6k323GbxB7bmXY29o4g8khCTAJcALSjuJrpA+wTtFe96V2v+gjJ",
-	"k/RJOvghCZKgJGflzU7vJBI8Bzi/3zkHt0HE0oxRoFIEo9sgwxynIIHrf+dAMZWnMFV/YhARJ5kkjAaj",
-	"4HwOSOrXXwr0+vQFEkk+Q4yj16+Pvu0HYUDUqgzLeRAGFKcQjAKzPggDDj/mhEMcjCTPIQxENIcUKyYp",
-	"fvcC6EzOg9Hj/TBICS3+7oWBXGSKjJCc0FmwXC4VJZExKkBv94SzSQKp+hkxKoFK9RNnWUIirPY9yMyK",
-	"B2+FOsStw/gLrk4Z/GZQyWNg3opBQVdzrIvhGUXAOeNo5/S7Q/Tk4NHvdvuBWma/VaS/I5DEz9UqLWHO",
-	"MuCSmC1P1bu2dP94dvwKZYxQCRwRKhmSc0BKbCBkqMSs/pfK+lIgLeKWiMIgBSHwDBSLpvhcPbyxO6k+",
-	"uCyJsclbiKQi9oJFOCHvIT6Hd7J9mEh42IQB0PXcIxHohT6uL8HHik/P2ZWXdBhAiknifUO0sKeMp1gG",
-	"oyDPSeyXWjoBLuYk09yIhFSss5KX5TeKgiWJOccL9d+4gGdHWYKl2s8pS8zR6pagHyOWS0FiQNj63AgV",
-	"n/VwnBIaIiUcLBkfHX4/fLQXov/+7V/KCYuNt9jW99fQhhaKEaLdeV0kzV2Hjj78GlTftrXYradOcfFC",
-	"TJseLQxyAfxoE703pGC/a0nCbKH7nNoEWmfd5olUrPUv1NbxKYctv7TUNzkti/MEjuiUtU9bM+LVflMP",
-	"KqWPwjucZoniSJkkEUwY5l5fLQR7Jx5ZPklI5E9rqT4XYtMpcIEyPAOBJEMRkeQ9UIF2EiIkxIhRHYXL",
-	"LJhgGhM601/s9qutThhLAFO/l1kpu7sod+cVek5JRDKcELloi51EzGsXVyw+nkRQl+ujx/tfffXEJ9Ir",
-	"jt/66XD89lVuoEJFSIecVaqplr4gE+AQ+RazKw5+82c863r+Jxb7oyrL/c9FdDdXM9o9sw5XN5YzkOhm",
-	"DsYMUkcxCCcccLxAuQCBIGNp33di88AVz5nEMpcf/snph3+j9OM/hGRrPbfQbWlLermRWiFVq1JHgUYU",
-	"PgtzUFTTp2VXuNYYyJO9jikgoJIvUKaBzDVOSIw01Oi76WmV7zrwyaMfQoXENOoIrQYwHfltRChhu1ag",
-	"4NYMDBsiE1hhIC1TkHiSALL4EqlFIYL+rI8KzCkG+vDYuviaaGxUaHZR7tSnrTMyo0f01BxUw904JooH",
-	"Tk4c7U1xIiDsSr8O6n746MBjqRkW4obxuLF4b/jwYB1Irx+sSKUlQd+ZTNnhAX0csIT4mayltxhL6Eni",
-	"h79zJuQdk+uGENEJqSvD5ObQpjOrV4a6yk+M1M7MWm+usYndkgvbkcOJDkZwoSPzbk0d6jV3NL62ZmpW",
-	"uK9sRErgyrt+eIN774e9J/3e5YMvvHgdvzsyZPaGbY06qnJpDntPLm8fL/0ENQbwRDQDejQgEDdERnPE",
-	"6FMUwxTnidSPKaNQC27OuQ6G4ebors74W4dFM9/Y+g/dEDlnuUQxwREnkkSiH/jkeLnz9cj+7F3eDsPH",
-	"e8vize7XXnlUJmiPqop70HhHF255qqyseoIjSa7dInJN8uo2rhPOpiTxlIA4jjkIv4+p8h9H8nlnfWEX",
-	"nMwZ9TtjF5LaUnTwvkgIvRLtg1pcub6ILhb6hFlEnYZREZEleGGsZ0eAlITOxG7RYIiwxAmb5dDZXrg7",
-	"aOuuXWxibb24gYkgcoMWBmlXLzaRVpHO4qACFhmQZATfbYNnVjDa7JLkeBqM3mwUjO13RzTLFbl2/TuB",
-	"+JiTGaF3rWmz+G6psJWHHc4uubYQLltiMMe5W7h3vNWJh4+GvoDY9N4mPHEC2hd//eHND99cXIjLB98U",
-	"Py4u+sVPbyxr+n4jPrvh8sGw9wTt7PYuf+ulFBv3eWV9y92nOthKYBS2tN+AzuYFwknCbiBWYX/KlZvq",
-	"zp8uEG1tunN4dmLe9RQSFpJxsduVgfTGnCPOpczEaDBwMuzOSKfGBx2poMq1Dz251nHWpp6bXL8eDQZr",
-	"DdUV8QoHLdNTZyoKA5EL9RRUlIgSJiD25SddU5iWRrs18OzkCLGpruhCm4UTSXqmSERiISSkaGqjJ54B",
-	"jbFQHxy+h2jupmwCon9BL+gho9dAFQcxuqA9ZI7TExHLILZNPfUSJeQaUE5j4Gg8wBkZXO8NDFsxuDU/",
-	"lmNVjXJA4+oBEWorFxR5mvU746ucvsdXYx3viRSmd6+28fwa+KJijyLMOQGBxu96GfCUCEEYHY/Q2Bji",
-	"GO1gumAUdkM0xrmcqyNFKqKYN0iQGYW4R6jaSS6Aa5bji3w43I+MMvVvGJlHSmeMmkdjFM0huoIYTRZG",
-	"rrmcM07em60leKFLy3ovJmYpNtx2rDbGRctybF9qPZWyLN/u9pHTBJJzLBG7UX5IHXlUYs0wl0rDioU5",
-	"CJrAlHHjp1PChUQxk08RrpEkyiympalYA8JU3AAX6GB4YNSgy2qEOaBivIDGXfOMsYZ/CCNhatGxsuyx",
-	"pvNnTiQIVNNMIU0BWpkoYuyKKIMWEgmgsfvyS4EOz06/Q5JdAbWyVocf/6Wnnvd053eM5oBj4P0LqlNq",
-	"BFRA1fkMnr8+edHb6z90yutAOZJyqiAMroEL42h7/WF/qCFEBhRnJBgF+/1hf99A2bl280JtJUIZ1J1L",
-	"rZmBTlKl1o5i3bPBPJq/rC8Oa3OvN03PP3F0bJBSBbB7hAqggqgYsxsijK4+/CdGbBKBsnBM0dHHn47L",
-	"ediPOfBFNRD7MeiYfe158qKCD/V9vXp9fob2UcRiKLan4I1tPOiuXBdnC4Mq5k5wPvx+aGqjh77aSG3D",
-	"RzEhKZE1kmWloPJEit+RVIXmPZsZ7b+w1XxZXjbGeg+HwxUjvfYor9ESLZLgZkMct726dkyiKbazUntM",
-	"+BLLaE7orJECQjQBIVGq3ppY0dewohCcf6+lcJzBpMpuaYr5ojRxbQ4ffzr78HcHxrOpwhPedKQ0jRXE",
-	"fVMOd9TR3ICvaj7TmVYMCxc02MfrbH8A+VLPEH6OOlfP3HzSVvFbJZltCFPRKrOXpqoTP+HIGYghvCJe",
-	"OoK1rz1yrYXmunirToRXxi+IkLYpEXxOx6mGQdtzmyoRi1ClnRRojhiPt6PaQ9ctKsBWcERyTgSKIUvY",
-	"IgUq7UDok/2kWF3AtpUaPbdrWpnJF3rLht5mTtNsFN5+/gxhkkKRIh6tTREdHNh0KqCDhUty+CvLOrbh",
-	"7Rs/MYkT34jC61PF+k1865muHrXpG1szjmWAoaoPtuFiz5KkIm+crHKoDT3JvupbOiMOODYjPuFxHtOL",
-	"PndvGoGQv2fxYmtJp9b0XtY1IXkOy5Yl7W2Zt0+fZj/xVgKjJlVeNtFVCq4POK0yS2Txibq8UYXJyihZ",
-	"FLdH8bJ5P62Ihr5LZvoiQ/c1s3V3Iy51qRHN2/b1WnfKaiH0063sDv2zLcyAOqeIm5jw8Bcw4epO4VZi",
-	"TyTJNZYQItv4UQWZ7vuUlr01qy2AnU44CZj+V6PwJDN6nMs2RjvwTJM14EQsl0+Nm5nanAgUJYA56OG5",
-	"qbY1kTOQvUO9pq6GVm9rC8UFmVG1MRMBiCgg76eg3K4Ybmba9xS96wPzX9j2/fWKVTehn1mthJoWEvRS",
-	"TBJd1BRz+qdIgBSehtFGeveg4WbvclUN6WTze41Jxajx3kPTiW3fG366Kq+nV90jLC8POTIuaoduGbcq",
-	"Bt8GqyWD6o63nvR06Wdgy93Vdahd8znrUHPVdMs1qDnXVpozEk+nBXyq3xkzPQTCEbeXatcr3Zqk3V8F",
-	"je/HAjboRBha/8/9CKB4kkB8j30Jp+thUqyF4XMs7J0Tffn0VxEVhDMZXx2+yxn6vYfxklOHBos9b01X",
-	"9Zs47IaWLO7ixMU3W/DiMLAD+hW1i6uO+6qRG/cfPkedsdYYJOMQb9UmTiFLcAS+W1o/2zaK0kMxBH5d",
-	"2EbOk2AUDLTqLdFy7lZWNsvwtl4kC/dRgd6Wl8v/BQAA//8=",
+	"5Dzdcty2eq+CYTMTqeb+SLZ8jtcXOY6iNGrlWGNJkzPHUrpY8tslIhKgAVDSWtVMH+A8QXvVm971qo/g",
+	"PEmfpIMfkuASXO3KqyjtuVuRIPD9/0O3QcSynFGgUgSj2yDHHGcggeu/Dm5yxuVhrH4TGoyCHMskCAOK",
+	"MwhGAZSvw4DDx4JwiIOR5AWEgYgSyLD6bsp4hmUwCoqCqJVynqtvheSEzoK7uzA4BYqpfA9TtTwGEXGS",
+	"S8LUeacJIKlffy3Q2fsjJNJihhhHZ2eH3/WD0AeVWb8UpgzfHAGdySQYvXweBhmh5Z87bQDv1E4iZ1SA",
+	"JsoxZ5MUMvUzYlQCleonzvOURFjBPcjNime/CIXErXPwV1xhGfzdoKb6wLwVg3JffWKTDG8oAs4ZR1vv",
+	"v99Hr17s/WG7r0lnv1VbvyliIg+o5HPNR85y4JIYkHFkNroN4AZnearxAykJnYlelGA6Aw9rQvUd4+qz",
+	"9hvZ4G2MJfQkycC3SwwSk9QAEsdEgYLT4waArW/sAzb5BSKpHpDcu07AxwYghMqXL2ogCJUwA653xHwG",
+	"0rPJnSspH/SOGr8SfX12WNKw2qjG68ID7vcE0vhA8azNjal615b1fzx59yPKmQKZI0IlQzIBpEADIUMl",
+	"9OrvSkG/FkgLvIfgGQiBZ3A/rgaS+gMfJkcswin5BPEp3Mg2MpGff0DvPz0SgV7oO/UtJukRm3XJs5SQ",
+	"5dI92uF0xAFLiN+sIaJTzrIftfnw4ELiFexYGKSYzrzfp1jIShS6mGWMbOstN1bR8zxP56esQyeoXAd5",
+	"IbEsNC2BFpnizMcCCm0R1FZBGEwxSfXflMl/1s8ufPsUhn1efYYsT7H0E1iyjscdLFmQI82OmunOYZYp",
+	"hoz6nBrKCu+wFqclkvi21imcpu+mwejDcnPekOC7cFGEE5ml37J43kGtG9nxcgH3amVY79jG4kLhAT7l",
+	"5dNTdulV1jCADJP0SzQig2wCXCQk16cRCZm4zwu+rb5x3ADmHCsiWhfvgUjxW8HznqUGtaZt1Y8RK6Qg",
+	"MSBsY4oRKj/r4TgjNESKOFgyPtr/y3BvJ0T/86//qex/CXiXm7Lw+eTSENFC3iTJItShww+vJOpv21zs",
+	"5lMnuXhJplVRC4NCAD+MV4voXCrY71qUMCB046lFoIXrJjFSsWSH+inpeAiy1Zd291WwZXGRwiGdsja2",
+	"DSFerjdNN13paB3vUSZJBBOGuVdXS8KudUZeTFIS+cP2TOOF2HQKXKAcz0AgyVBEJPkEVKCtlAgJMWJU",
+	"xzVVlJ9iGhM6019s92tQJ4ylgKlfyyyVXSgq6LxELyiJSI5TIj3hBYn8DumSxe8mETTpuvfy+R//+MpH",
+	"0kuOf/Hvw/EvPxYmfKk30iZnGWvqpUdkAhwi32J2yTtCasbzruf/xPzRR84K/3MRradqhrsnVuGawnIC",
+	"El0nYMQgcxiDcMoBx3NUCBAIcpb1fRibBy55TpRjl5//g9PP/4WyX/9daMe/XHNL3laypJcbqpVUtSx1",
+	"GGhI4ZMwJ0tc1GnZZa51jufxXu8oIFBxBMp1anCFUxIjHbz3Xfe0THedhMTDH0KFxDTqMK0mBemIUOvo",
+	"0ZNzEZnCEgFpiYLEkxSQzZ+RWhQi6M/6qMypxUAjj8tcbLk1Niw0UFSQ+rh1Qmb0kL43iHYnqlOcCgi7",
+	"3K9TVdjde+GR1BwLcc14vLB4Z7j74r4iRBOx0pVWG/pwMmUVT9C3fnqUMCHXdK4rhoiOSV1qJlcPbTq9",
+	"ei2oy/TEUO3ErPX6GuvYq+yhZTkc62AI52Yn3Zza12vWFL42ZxpS+FzJiJTAlXb9/AH3Pg17r/q9i2df",
+	"eeN1fHNottkZtjnqsMrdc9h7dXH78s6/oY4BPBbNBD06IBDXREYJYvQ1imGKi1Tqx5RRaBg3B68Xw3D1",
+	"6K558HfOEYv+xlZU0DWRCSskigmOOJEkEv3AR8eLrW9G9mfv4nYYvty5K99sf/PV8kzbohqMghx0vKNL",
+	"ISb7rp/gSJIr8CTbHc6rW7hMJdfjjdg1TRn2lKOOsUwQm2oqlatC46gNGogIFDPqNRjQWe6Am5xwEMb6",
+	"NE88o5Kk5gQiUYQpmtRH6/LDisUcQolI1rNwK5or6wrX27v66Nv5SoeIBO/uvWzT5we4QSc/vOnt7r0s",
+	"GYN5lCgJ8e1CPnk87LdzqRLhxa9XqJ8KifmaiLvi7gJhZCAeafEJ0aSQLjgowQJNACiKIQWpGd8qTPGC",
+	"UqMjVgSrEpXd/H6lMca8tOIuZ7vV6JizKUk9lRQcxxyE31VFjEocyYPONN0uOE4UKt56S0dCsiEn669a",
+	"Enop2oja9Oz+ylS50EfM0nkv2GYi8hTPjRHeKvsT22XlO8ISp2xWQGfde/3cp7sEYOPT1otrmAgiV61K",
+	"NosANh6tAwabTpTZhck1DOG7ZfDEEmb1UmTzu0OaF9JTkYRsAvE7TmaErlsayuP1IspWOOuc7G7nr2T6",
+	"0FkvanK01Qkr9oa+uGJRexejfCcu+Opffv7w85/Oz8XFsz+VP87P++VPb0iwqPsLYY4bdTwb9l6hre3e",
+	"xd97d4qN+pQ1cxdOhdjS/CJscX8hAzUvEE5Tdg2xip6mXKmpbknpOost8Wztnxybdz2VUArJuNjuCuQ0",
+	"YA6KiZS5GA0GTqC6NdIR5rOOiKoOWXc9IaujrIt8Xjz1m9FgcK+guiReoqCtfkorogsDUQj1VLusKGXC",
+	"77F0am4qg+0K25vjQ+XJIWdZaIPZVJKeqbUgMRcSMjS11hPPgMZYu/79TxAlbuRLQPTP6TndZ/QKqDpB",
+	"jM5pDxl0eiJiOcS2Nq5eolS56YLGwNF4gHMyuNoZmGPF4Nb8uBurSI4DGtcPiFCgnFPk6elvjS8L+glf",
+	"jrW9J1KYFr8C4+AK+Lw+HkWYcwICjW96OfCMCEEYHY/Q2AjiGG1hOmcUtkM0xoVMFEqRsijmDRJkRiHu",
+	"EaogKQRwfeT4vBgOn0eGmfo3jMwj0/k1j8YoSiC6hBhN5oauhUwYJ58MaCme6wpNs6QZswyb07YsN8Zl",
+	"5X9sX2o+VbSs3m73kVNLlQmWiF0rPaQOPWqy5pjLMrgziKAJTBk3ejolXEgUM/ka4caWRInFtBIVK0CY",
+	"imvgAr0YvjBs0NUphDmgcgoBjbvGHsY6i0JY5QqTFNBYSfZY7/MTJyoGbXCmpKYAzUwUMXZJlEALiQTQ",
+	"2H35tUD7J++/R5JdqkyBlsiP/9xTz3u6gTJGCeAYeP+capcaARVQNxCCg7Pjo95Of9epUgVKkZRSBWFw",
+	"BVwYRdvpD/tDHULkQHFOglHwvD/sPzcZYaLVvGRbFaEMmsql1tjZg4prh7EufaqY921zcdgYwvnQzstq",
+	"HptIqc5Te4QKoIIoG7MdIowuP/93jNgkAiXhmKLDX//6rhqb+VgAn9dzMx+DjhGZHY9fVOFDE64fz05P",
+	"0HMUsRhK8FR4Y+t3urjddbINg+rDHeO8/5ehKTHs+koMCgzfjinJiGxsWSXcyk9k+IZkyjTvWM9o/2rn",
+	"PXcXC9M/u8Phksmf9sTPQmehdIKr9ULdLsW93Ua9Y9srtaeJ3mIZJYTOFlxAiCYgJMrUW2Mr+mZ6xxLO",
+	"D2tFHGd+SXm3LMN8Xom4Fodf/3ry+d+cMJ5NVTzhdUd6zEaFuB+qHqlCzTX4wahs8KgDSxU0sY9X2f4B",
+	"5FvdivsSdi5vXfuorey3cjKbIKbaq/Jeelft+AlHTl8Z4SX20iGsfe2ha8M0N8lbF/S8ND4iQtraXvCU",
+	"ilP3VDenNrUjFqFyOxnQAjEeb4a1+65a1AFbeSKSCREohjxl8wyotH3VB+tJuboM25Zy9NSuaXkmn+mt",
+	"KiqrKc1ivf326T2EcQqli9i710V0nMCmUwEdR7hbDn9nXsf2jXxdXCZx6uv0eXWqXL+Kbr3R2aMWfSNr",
+	"RrFMYKjyg02o2Js0rbe3he1KoVbUJPuqb/cZccCx6ZQLj/KYls6pO5AMoprs2ojTafSO7pqckLyAu5Yk",
+	"7Wz4bB8/DTzxRgyj3qqa2dJZCm7OCVhmVpHFA3l5rRKTpVayTG4P47vFYfkPt92z6F84IX+hU40oacvX",
+	"ma6UNUzow6VsjfrZBlqpnc34VUR4+BuIcH31YCO2J5LkCksIkS38qIRM130qyd6Y1JaBnXY4KZj610Li",
+	"SWb0XSHbMdoLz1CGDjgRK+Rro2YmNycCRSlgDnoGxWTbepMTkL19vabJhlZtawPJBZlRBZixAESUIe9D",
+	"otwuG25GQx7JejfnTn5j2ffnK5bdhD4xWwk1JSToZZikOqkpx11eIwFSeApGK/HdEw0v1i6X5ZCON39U",
+	"m1S2Gh/dNB3b8r05T2flTfeqa4TVDJ5D4zJ36KZxK2PwAVgvGdRXwXSnp4s/A1zERC7NWfR1qCM2Wy1p",
+	"WZIN7LnJwO7vul7kXAHbbNpL4RqE1DOIBMSmKhkLszcCooLrsU+FBkrZLCwP1tWolQTPqoXeog7OH0UG",
+	"ze3HVTLnA7vyyZM6OwW0OeE4y5FkaHeILDEeSTQ4REAlirHE5UkPlw2zwQaEo44YWlOsXAqE0QRHlzPO",
+	"ChpbqHW77gr4XOr6a2vgOcFC+T3diNjSC5Fun4Tn1PSaKsUw/ZwUxLa5KshoNT/TRz/ZESqiKIfjuXuR",
+	"EDiaKeeJ6Tm1rlW7WXfMC6WEXr5uzOS0prF0HvYHFOO56CM9oKwxPKdYqoiWZDBC14l2KFQHi2Z0R4W9",
+	"dnYnRJgymQAvQXM6Tq9M36Y7m7aS3NKo3Q174VJj/HbRcrXCbiFkOmLmZH/71nysDJ9OhfoN9/MIUZVB",
+	"RZfcbcK8oGVKvR6iSAVdGkyVhnJwW94XXyG+6uLv8An4u7HKvRmb1AGWY8qewnaF9y6urv6v5AQd3g7c",
+	"kVIvk7+zCx7O6ZuexLzJ6qqIMiEU69DOM0vR5rC1byESkgPOWiq8bwDofUdEzgQptblbUcPgz73yo5Mf",
+	"3qw5yPnoRqCkPcKoHJN1ZRFtYSQxL8HZ/j8tm8q59VI2W96tMtd0H9zb+JIr0+0m+sENjqQKd0hOVMRj",
+	"B9W6GufmQrOvZ++7gNI+7ieV2WlPoOMALBCesELanj1G5s4gInEXAOZetR+CjqmBL0m//uZ6MQuXyJ+m",
+	"I1PKR8o20oapha4ZfuioV2mKSimuE5bpms91AvThsb6C+5HTwNLKDG7J8sCmwcvHLOs1/2FBVyfbvN4E",
+	"Q1X0r/lm9zQJBZECSbh5AnaF3lYM+cImzFIZMNMXyx2NXfOU1sT8A4ENj0QYvDYyKyTxdOpLTsqRFsIR",
+	"t/8qYXWZMvA9thVYYTDG7PX/eTwGKJ6kED/imIwzhGM6PrYrnGBhbxLqfynwuyhSC+eixvJst7rS8ej5",
+	"bnVSBwdLmB+pkMeuaXXEOkpcfrOZql0h72mlu+x4rJGNhes4T9H2vlcYJOMQb1Qm3kOe4gh88d8Xy0bZ",
+	"Cdf/AotflbJR8DQYBQPNertpNQZeNdpV0NCY2RDuo7KZeHdx978BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -19,6 +19,8 @@ import (
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
 	"github.com/epom-cz/epom/tenants/identity"
+	"github.com/epom-cz/epom/tenants/jobs/email"
+	"github.com/epom-cz/epom/tenants/transfer"
 )
 
 // Kernel implements the kernel's operations of the API; modules implement theirs, and cmd
@@ -31,6 +33,8 @@ type Kernel struct {
 	Identity  *identity.Service
 	Authz     *authz.Authorizer
 	Audit     *audit.Log
+	Mail      *email.Service    // the tenants' outgoing mail and its log
+	Exports   *transfer.Exports // the tenant admin's data export (exports.go)
 	Catalogue func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error)
 	BaseURL   string
 	// CookieSecure marks the session cookie Secure (always, behind TLS).
@@ -182,15 +186,19 @@ func (k *Kernel) UpdateTenantSettings(ctx context.Context, req gen.UpdateTenantS
 		st.EmbedOrigins = *b.EmbedOrigins
 	}
 	var saved tenants.Settings
+	ip := clientFrom(ctx).IP // from the request; the transaction's context is no longer it
+	details := map[string]string{"displayName": st.DisplayName}
+	if len(st.EmbedOrigins) > 0 {
+		details["embedOrigins"] = strings.Join(st.EmbedOrigins, " ")
+	}
 	// The change and its audit entry commit together.
 	err := k.Settings.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if saved, err = k.Settings.Put(ctx, st, p.User.ID); err != nil {
 			return err
 		}
-		return k.Audit.Tenant(ctx, audit.Event{ActorID: &p.User.ID, Actor: p.User.Email, IP: clientFrom(ctx).IP,
-			Action: "settings-changed", Details: map[string]string{"displayName": st.DisplayName,
-				"embedOrigins": strings.Join(st.EmbedOrigins, " ")}})
+		return k.Audit.Tenant(ctx, audit.Event{ActorID: &p.User.ID, Actor: p.User.Email, IP: ip,
+			Action: "settings-changed", Details: details})
 	})
 	if err != nil {
 		return nil, err

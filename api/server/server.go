@@ -158,7 +158,8 @@ func principalFrom(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-// clientFrom tells who sent the request; handlers receive the gin context as ctx.
+// clientFrom tells who sent the request. Handlers receive the gin context as ctx; call it
+// there, not on a context derived from it (a transaction's).
 func clientFrom(ctx context.Context) Client {
 	if c, ok := ctx.(*gin.Context); ok {
 		return Client{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}

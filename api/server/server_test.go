@@ -24,14 +24,18 @@ import (
 	"github.com/epom-cz/epom/api/server"
 	"github.com/epom-cz/epom/frontend"
 	"github.com/epom-cz/epom/internal/config"
+	"github.com/epom-cz/epom/internal/mail"
 	"github.com/epom-cz/epom/internal/metrics"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
+	"github.com/epom-cz/epom/tenants/files"
 	"github.com/epom-cz/epom/tenants/identity"
+	"github.com/epom-cz/epom/tenants/jobs/email"
 	"github.com/epom-cz/epom/tenants/tenanttest"
+	"github.com/epom-cz/epom/tenants/transfer"
 )
 
 const password = "correct horse battery staple"
@@ -49,6 +53,8 @@ type fixture struct {
 	resolver *tenants.Resolver
 	reg      *prometheus.Registry
 	ready    func(context.Context) error
+	exports  *transfer.Exports
+	mail     *email.Service
 }
 
 func testConfig(t testing.TB) config.Config {
@@ -126,9 +132,16 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.ready = func(ctx context.Context) error { return tenants.CheckMigrated(ctx, env.App, expected) }
 	f.reg = prometheus.NewRegistry()
-	kernel := &server.Kernel{Modules: mods, Registry: env.Registry, Resolver: f.resolver, Settings: f.settings,
+	tpl, err := mail.LoadTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mail = email.NewService(env.DB, tpl, mail.LogOnly{Log: slog.New(slog.DiscardHandler), MessageIDDomain: "epom.test"}, email.Config{})
+	f.exports = transfer.NewExports(env.DB, files.NewPostgres(env.DB), transfer.NewExporter(env.App), nil,
+		transfer.ExportsConfig{BaseURL: cfg.BaseURL, Logger: slog.New(slog.DiscardHandler)})
+	kernel := &server.Kernel{Exports: f.exports, Modules: mods, Registry: env.Registry, Resolver: f.resolver, Settings: f.settings,
 		Identity: f.identity, Authz: f.authz, BaseURL: cfg.BaseURL, SessionMaxAge: time.Hour,
-		Audit: audit.New(env.DB, env.Platform),
+		Audit: audit.New(env.DB, env.Platform), Mail: f.mail,
 		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
 			return catalogue.Search(ctx, env.App, q, kraj, limit)
 		}}
@@ -615,5 +628,44 @@ func TestProblemPages(t *testing.T) {
 	w := f.do(t, request{method: "GET", path: "/problems/validation"})
 	if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte("Požadavek není platný")) {
 		t.Fatalf("problem page: %d", w.Code)
+	}
+}
+
+func TestTenantAdminReadsTheLogs(t *testing.T) {
+	f := newFixture(t)
+	admin := f.signIn(t, "admin-a@test.cz")
+	if w := f.do(t, request{method: "PUT", path: "/api/v1/tenants/liberec/settings", body: `{"displayName":"Liberec"}`, sess: admin}); w.Code != 200 {
+		t.Fatalf("settings: %d", w.Code)
+	}
+	ctxA := tenants.WithTenant(context.Background(), f.a.Tenant)
+	if err := f.env.DB.InTx(ctxA, func(ctx context.Context) error {
+		_, err := f.mail.Queue(ctx, email.Message{Template: "notification", Lang: "cs", To: "obcan@test.cz",
+			Ref: "test:1", Data: &mail.Notification{Title: "Zkouška", Paragraphs: []string{"Text"}}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, request{method: "GET", path: "/api/v1/tenants/liberec/audit", sess: admin})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"action":"settings-changed"`) {
+		t.Fatalf("audit log: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "GET", path: "/api/v1/tenants/liberec/mail-log?status=queued", sess: admin})
+	var log gen.ListMailLog200JSONResponse
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &log) != nil || log.Total != 1 || log.Items[0].To != "obcan@test.cz" {
+		t.Fatalf("mail log: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, request{method: "GET", path: "/api/v1/tenants/liberec/mail-log/" + log.Items[0].Id.String(), sess: admin})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Zkouška") {
+		t.Fatalf("mail message: %d %s", w.Code, w.Body)
+	}
+	// Another tenant's message id is not found, and a clerk may not read the logs.
+	if w := f.do(t, request{method: "GET", path: "/api/v1/tenants/liberec/mail-log/" + tenants.NewID().String(), sess: admin}); w.Code != 404 {
+		t.Fatalf("unknown message: %d", w.Code)
+	}
+	clerk := f.signIn(t, "clerk-a@test.cz")
+	for _, p := range []string{"/api/v1/tenants/liberec/audit", "/api/v1/tenants/liberec/mail-log"} {
+		if w := f.do(t, request{method: "GET", path: p, sess: clerk}); w.Code != 403 {
+			t.Fatalf("clerk reads %s: %d", p, w.Code)
+		}
 	}
 }

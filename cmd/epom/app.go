@@ -26,6 +26,7 @@ import (
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
 	"github.com/epom-cz/epom/tenants/identity"
+	"github.com/epom-cz/epom/tenants/jobs/email"
 )
 
 // buildModules is the registry of agenda modules this binary offers, in menu order. Each
@@ -75,6 +76,7 @@ type app struct {
 	resolver *tenants.Resolver
 	identity *identity.Service
 	authz    *authz.Authorizer
+	mail     *email.Service
 	promReg  *prometheus.Registry
 }
 
@@ -110,6 +112,10 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 	a.resolver = tenants.NewResolver(a.registry, a.redis, cfg.TenantCacheTTL)
 	if a.identity, err = identity.NewService(a.appPool, a.platform, a.db, identity.Config{
 		IdleTimeout: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge}); err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.mail, err = newMailService(cfg, a.db, a.log); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -168,7 +174,7 @@ func (a *app) handlers() gen.StrictServerInterface {
 	return &struct{ *server.Kernel }{&server.Kernel{
 		Modules: a.modules, Registry: a.registry, Resolver: a.resolver,
 		Settings: tenants.NewSettingsStore(a.db), Identity: a.identity, Authz: a.authz,
-		Audit: audit.New(a.db, a.platform),
+		Audit: audit.New(a.db, a.platform), Mail: a.mail, Exports: a.exports(nil),
 		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
 			return catalogue.Search(ctx, a.appPool, q, kraj, limit)
 		},
@@ -224,7 +230,12 @@ func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer
 		return err
 	}
 	defer a.close()
-	srv, err := a.server(ctx, nil)
+	mounts, closeOps, err := a.jobsOps()
+	if err != nil {
+		return err
+	}
+	defer closeOps()
+	srv, err := a.server(ctx, mounts)
 	if err != nil {
 		return err
 	}

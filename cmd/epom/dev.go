@@ -135,10 +135,28 @@ func runDev(ctx context.Context, cfg config.Config, args []string, out io.Writer
 	if err := seedDemo(ctx, a); err != nil {
 		return err
 	}
-	srv, err := a.server(ctx, nil)
+	mailSvc := a.mail
+	mounts, closeOps, err := a.jobsOps()
 	if err != nil {
 		return err
 	}
+	defer closeOps()
+	srv, err := a.server(ctx, mounts)
+	if err != nil {
+		return err
+	}
+	// One process does everything here: the worker (with the outbox relay) and the scheduler
+	// run beside the server and stop with it.
+	go func() {
+		if err := a.runJobWorker(ctx, mailSvc); err != nil && ctx.Err() == nil {
+			a.log.Error("worker stopped", "err", err)
+		}
+	}()
+	go func() {
+		if err := a.runJobScheduler(ctx, mailSvc); err != nil && ctx.Err() == nil {
+			a.log.Error("scheduler stopped", "err", err)
+		}
+	}()
 	fmt.Fprintf(out, `
 epom is running at %[1]s
 
@@ -146,6 +164,7 @@ epom is running at %[1]s
   Staff app       %[1]s/app/
   API             %[1]s/api/v1/modules
   Health          %[1]s/readyz   %[1]s/metrics
+  Queues          %[1]s/admin/queues (platform admin)
 
 Demo sign-ins (password for all: %[2]s)
 `, cfg.BaseURL, demoPassword)

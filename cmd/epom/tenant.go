@@ -23,7 +23,8 @@ const tenantUsage = `usage:
   epom tenant create -kod KOD_OBCE [-slug SLUG] [-status pending|active] [-modules a,b|all] [-host h1,h2]
   epom tenant suspend|activate|close SLUG
   epom tenant modules SLUG -enable a,b | -disable a,b
-  epom tenant provision [-kraj CZ051] [-status active] [-modules a,b|all]   (every municipality without a tenant)`
+  epom tenant provision [-kraj CZ051] [-status active] [-modules a,b|all]   (every municipality without a tenant)
+  epom tenant export SLUG [-o FILE] | import [flags] [FILE] | drop SLUG -yes   (see epom tenant import -h)`
 
 // tenantCLI is the platform-side tenant administration; it works with the platform role and
 // tells running servers to drop their cached copy of a changed tenant.
@@ -38,6 +39,9 @@ type tenantCLI struct {
 func runTenant(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return usagef(tenantUsage)
+	}
+	if isTransfer(args[0]) {
+		return runTransfer(ctx, cfg, args, out)
 	}
 	reg, err := buildModules()
 	if err != nil {

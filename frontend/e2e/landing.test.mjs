@@ -172,6 +172,20 @@ if (skip) {
         )
         await screenshot(page, 'settings')
         await assertAccessible(page, 'settings')
+
+        // Saving the settings leaves an entry in the municipality's security log.
+        await page.getByRole('button', { name: 'Uložit nastavení' }).click()
+        const nav = page.getByRole('navigation', { name: 'Hlavní navigace' })
+        await nav.getByRole('link', { name: 'Bezpečnostní záznamy' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Bezpečnostní záznamy' }).waitFor()
+        await page.getByRole('rowheader', { name: /Změna nastavení obce/ }).first().waitFor()
+        await screenshot(page, 'audit')
+        await assertAccessible(page, 'audit')
+
+        await nav.getByRole('link', { name: 'Odeslaná pošta' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Odeslaná pošta' }).waitFor()
+        await screenshot(page, 'mail-log')
+        await assertAccessible(page, 'mail-log')
         assert.deepEqual(problems, [])
       })
     })

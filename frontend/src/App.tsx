@@ -3,6 +3,8 @@ import { RequirePlatformAdmin, RequireSession, RequireTenantRole } from './compo
 import { Shell } from './components/Shell'
 import { I18nProvider } from './i18n/I18nProvider'
 import { HomePage } from './pages/HomePage'
+import { AuditPage } from './pages/AuditPage'
+import { MailLogPage } from './pages/MailLogPage'
 import { MembersPage } from './pages/MembersPage'
 import { ModulePage } from './pages/ModulePage'
 import { NotFoundPage } from './pages/NotFoundPage'
@@ -10,7 +12,7 @@ import { OverviewPage } from './pages/OverviewPage'
 import { PlatformPage } from './pages/PlatformPage'
 import { SettingsPage } from './pages/SettingsPage'
 import { SignInPage } from './pages/SignInPage'
-import { membersRoles, settingsRoles } from './session/roles'
+import { logsRoles, membersRoles, settingsRoles } from './session/roles'
 import { SessionProvider } from './session/SessionProvider'
 import { TenantGate } from './tenant/TenantGate'
 
@@ -45,6 +47,22 @@ export function AppRoutes() {
               element={
                 <RequireTenantRole roles={membersRoles}>
                   <MembersPage />
+                </RequireTenantRole>
+              }
+            />
+            <Route
+              path="posta"
+              element={
+                <RequireTenantRole roles={logsRoles}>
+                  <MailLogPage />
+                </RequireTenantRole>
+              }
+            />
+            <Route
+              path="zaznamy"
+              element={
+                <RequireTenantRole roles={logsRoles}>
+                  <AuditPage />
                 </RequireTenantRole>
               }
             />

@@ -54,6 +54,11 @@ func KernelPermissions() []Permission {
 		{Object: "tenant.settings", Action: "read", Roles: []string{RoleTenantAdmin, RoleClerk, RoleAuditor}},
 		{Object: "tenant.settings", Action: "write", Roles: []string{RoleTenantAdmin}},
 		{Object: "tenant.members", Action: "read", Roles: []string{RoleTenantAdmin, RoleAuditor}},
+		{Object: "tenant.mail", Action: "read", Roles: []string{RoleTenantAdmin, RoleAuditor}},
+		{Object: "tenant.audit", Action: "read", Roles: []string{RoleTenantAdmin, RoleAuditor}},
+		// All of a municipality's data, personal data included: its admin only.
+		{Object: "tenant.export", Action: "run", Roles: []string{RoleTenantAdmin}},
+		{Object: "tenant.export", Action: "read", Roles: []string{RoleTenantAdmin}},
 		{Object: "platform.tenants", Action: "read", Roles: []string{RolePlatformAdmin}},
 		{Object: "platform.tenants", Action: "write", Roles: []string{RolePlatformAdmin}},
 	}

@@ -154,6 +154,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** The municipality's recent data exports, newest first */
+        get: operations["listTenantExports"];
+        put?: never;
+        /**
+         * Export all of the municipality's data
+         * @description Starts a background export of everything the municipality has in epom (every table,
+         *     the audit log, the files) into one archive. When it is ready the requester gets an
+         *     e-mail with the download link; the archive can be downloaded for 7 days. One export
+         *     at a time: while one is queued or running, another request answers 409.
+         */
+        post: operations["createTenantExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        /** The status of a data export */
+        get: operations["getTenantExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/exports/{exportId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        /** Download a finished data export (a tar archive) */
+        get: operations["downloadTenantExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/mail-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** What the municipality's epom sent to whom and when, newest first */
+        get: operations["listMailLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/mail-log/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One sent message with its text */
+        get: operations["getMailLogEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** The municipality's security audit log, newest first */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/platform/tenants": {
         parameters: {
             query?: never;
@@ -303,6 +433,45 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        MailLogEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            template: string;
+            lang: string;
+            ref: string;
+            to: string;
+            toName?: string;
+            fromName?: string;
+            replyTo?: string;
+            subject: string;
+            /** @enum {string} */
+            status: "queued" | "sent" | "failed" | "not_sent";
+            attempts: number;
+            /** Format: date-time */
+            sentAt?: string;
+            messageId?: string;
+            lastError?: string;
+        };
+        MailLogMessage: components["schemas"]["MailLogEntry"] & {
+            textBody: string;
+            htmlBody: string;
+        };
+        AuditEntry: {
+            /** Format: int64 */
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            ip: string;
+            /** @example settings-changed */
+            action: string;
+            target: string;
+            details: {
+                [key: string]: string;
+            };
+        };
         Member: {
             /** Format: uuid */
             userId: string;
@@ -331,6 +500,38 @@ export interface components {
             platformRoles: string[];
             csrfToken: string;
         };
+        TenantExport: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description expired: done, but the archive has been deleted
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "expired";
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: uuid */
+            requestedBy?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            /**
+             * Format: int64
+             * @description Bytes of the archive
+             */
+            size?: number;
+            /** @description Hex SHA-256 of the archive */
+            sha256?: string;
+            /**
+             * Format: date-time
+             * @description Until when it can be downloaded
+             */
+            expiresAt?: string;
+            error?: string;
+            /** @description Path of the download, when status is done */
+            download?: string;
+        };
     };
     responses: {
         /** @description An error (RFC 9457). */
@@ -346,6 +547,7 @@ export interface components {
     parameters: {
         /** @description The tenant's URL slug or UUID. */
         TenantRef: string;
+        ExportId: string;
     };
     requestBodies: never;
     headers: never;
@@ -594,6 +796,199 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Member"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listTenantExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to 20 exports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["TenantExport"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export is queued. */
+            202: {
+                headers: {
+                    /** @description The export's status. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantExport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantExport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    downloadTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive, streamed. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    /** @description Hex SHA-256 of the archive. */
+                    "X-Content-SHA256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listMailLog: {
+        parameters: {
+            query?: {
+                status?: "queued" | "sent" | "failed" | "not_sent";
+                /** @description Exact recipient address. */
+                to?: string;
+                /** @description What the mail was about, e.g. a notice id. */
+                ref?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the mail log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["MailLogEntry"][];
+                        total: number;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getMailLogEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailLogMessage"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuditEntry"][];
                     };
                 };
             };

@@ -36,6 +36,8 @@ describe('main navigation', () => {
       ['Petice', '/t/liberec/m/petitions'],
       ['Nastavení obce', '/t/liberec/nastaveni'],
       ['Pracovníci', '/t/liberec/pracovnici'],
+      ['Odeslaná pošta', '/t/liberec/posta'],
+      ['Bezpečnostní záznamy', '/t/liberec/zaznamy'],
     ])
     expect(screen.getByRole('link', { name: 'Přehled' })).toHaveAttribute('aria-current', 'page')
   })
@@ -51,6 +53,8 @@ describe('main navigation', () => {
     expect(navLinks()).toEqual([
       ['Přehled', '/t/liberec'],
       ['Pracovníci', '/t/liberec/pracovnici'],
+      ['Odeslaná pošta', '/t/liberec/posta'],
+      ['Bezpečnostní záznamy', '/t/liberec/zaznamy'],
       ['Správa platformy', '/platforma'],
     ])
   })

@@ -1,7 +1,7 @@
 import { NavLink } from 'react-router'
 import type { Membership, ModuleInfo } from '../api/client'
 import { useI18n } from '../i18n/I18nProvider'
-import { hasAnyRole, membersRoles, settingsRoles } from '../session/roles'
+import { hasAnyRole, logsRoles, membersRoles, settingsRoles } from '../session/roles'
 
 interface MainNavProps {
   /** Set on the pages of one municipality. */
@@ -32,6 +32,10 @@ export function MainNav({ tenant, platformAdmin }: MainNavProps) {
     }
     if (hasAnyRole(tenant.membership, settingsRoles)) items.push({ to: `${base}/nastaveni`, label: t('nav.settings') })
     if (hasAnyRole(tenant.membership, membersRoles)) items.push({ to: `${base}/pracovnici`, label: t('nav.members') })
+    if (hasAnyRole(tenant.membership, logsRoles)) {
+      items.push({ to: `${base}/posta`, label: t('nav.mail') })
+      items.push({ to: `${base}/zaznamy`, label: t('nav.audit') })
+    }
   }
   if (platformAdmin) items.push({ to: '/platforma', label: t('nav.platform') })
 

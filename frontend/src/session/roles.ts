@@ -4,6 +4,7 @@ import type { Me, Membership } from '../api/client'
 // navigation offers and which pages explain "access denied" instead of failing on a 403.
 export const settingsRoles = ['tenant-admin']
 export const membersRoles = ['tenant-admin', 'auditor']
+export const logsRoles = ['tenant-admin', 'auditor']
 
 export function hasAnyRole(membership: Membership | undefined, roles: readonly string[]): boolean {
   return !!membership?.roles.some((role) => roles.includes(role))
