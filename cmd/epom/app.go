@@ -174,7 +174,7 @@ func (a *app) handlers() gen.StrictServerInterface {
 	return &struct{ *server.Kernel }{&server.Kernel{
 		Modules: a.modules, Registry: a.registry, Resolver: a.resolver,
 		Settings: tenants.NewSettingsStore(a.db), Identity: a.identity, Authz: a.authz,
-		Audit: audit.New(a.db, a.platform), Mail: a.mail, Exports: a.exports(nil),
+		Audit: audit.New(a.db, a.platform), Mail: a.mail, Exports: a.exports(a.mail),
 		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
 			return catalogue.Search(ctx, a.appPool, q, kraj, limit)
 		},

@@ -27,6 +27,8 @@ func (a *app) runJobScheduler(ctx context.Context, mailSvc *email.Service) error
 	if err != nil {
 		return err
 	}
+	// Expired export archives are deleted on a schedule.
+	specs = append(specs, a.exports(nil).Periodic()...)
 	s, err := jobs.NewScheduler(a.platform, specs, jobs.SchedulerConfig{Logger: a.log})
 	if err != nil {
 		return err

@@ -79,6 +79,10 @@ func (a *app) runJobWorker(ctx context.Context, mailSvc *email.Service) error {
 	if err != nil {
 		return err
 	}
+	// The tenant admin's data export runs as a kernel task.
+	if err := a.exports(mailSvc).RegisterTasks(mux); err != nil {
+		return err
+	}
 	relay, err := jobs.NewRelay(a.platform, jobs.RelayConfig{RedisURL: a.cfg.RedisURL, Logger: a.log})
 	if err != nil {
 		return err

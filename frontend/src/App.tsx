@@ -4,6 +4,7 @@ import { Shell } from './components/Shell'
 import { I18nProvider } from './i18n/I18nProvider'
 import { HomePage } from './pages/HomePage'
 import { AuditPage } from './pages/AuditPage'
+import { ExportPage } from './pages/ExportPage'
 import { MailLogPage } from './pages/MailLogPage'
 import { MembersPage } from './pages/MembersPage'
 import { ModulePage } from './pages/ModulePage'
@@ -63,6 +64,14 @@ export function AppRoutes() {
               element={
                 <RequireTenantRole roles={logsRoles}>
                   <AuditPage />
+                </RequireTenantRole>
+              }
+            />
+            <Route
+              path="export"
+              element={
+                <RequireTenantRole roles={settingsRoles}>
+                  <ExportPage />
                 </RequireTenantRole>
               }
             />

@@ -123,9 +123,11 @@ func (x *Exports) Request(ctx context.Context, user uuid.UUID) (ExportJob, error
 		if err := db.Exec(`SELECT pg_advisory_xact_lock(hashtext('epom-export:' || ?))`, tenantID.String()).Error; err != nil {
 			return err
 		}
+		// An export still queued or running after six hours lost its task (three attempts of
+		// at most an hour each, plus waiting); it must not block the tenant for good.
 		var busy int64
-		if err := db.Raw(`SELECT count(*) FROM tenant_exports WHERE tenant_id = ? AND status IN ('queued', 'running')`,
-			tenantID).Row().Scan(&busy); err != nil {
+		if err := db.Raw(`SELECT count(*) FROM tenant_exports WHERE tenant_id = ? AND status IN ('queued', 'running')
+			AND requested_at > now() - interval '6 hours'`, tenantID).Row().Scan(&busy); err != nil {
 			return err
 		}
 		if busy > 0 {

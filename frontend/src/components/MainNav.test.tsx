@@ -38,6 +38,7 @@ describe('main navigation', () => {
       ['Pracovníci', '/t/liberec/pracovnici'],
       ['Odeslaná pošta', '/t/liberec/posta'],
       ['Bezpečnostní záznamy', '/t/liberec/zaznamy'],
+      ['Export dat', '/t/liberec/export'],
     ])
     expect(screen.getByRole('link', { name: 'Přehled' })).toHaveAttribute('aria-current', 'page')
   })

@@ -36,6 +36,7 @@ export function MainNav({ tenant, platformAdmin }: MainNavProps) {
       items.push({ to: `${base}/posta`, label: t('nav.mail') })
       items.push({ to: `${base}/zaznamy`, label: t('nav.audit') })
     }
+    if (hasAnyRole(tenant.membership, settingsRoles)) items.push({ to: `${base}/export`, label: t('nav.export') })
   }
   if (platformAdmin) items.push({ to: '/platforma', label: t('nav.platform') })
 
