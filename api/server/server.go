@@ -17,6 +17,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/epom-cz/epom/api"
 	"github.com/epom-cz/epom/api/gen"
@@ -54,6 +57,7 @@ type Deps struct {
 	Frontend    fs.FS
 	Ready       func(ctx context.Context) error // readiness: database, Redis, migrations
 	AdminMounts map[string]http.Handler         // platform-admin-only handlers, e.g. /admin/queues
+	Tracer      trace.TracerProvider            // nil: no tracing
 }
 
 // Server is the HTTP handler.
@@ -85,7 +89,11 @@ func New(d Deps, handlers gen.StrictServerInterface) (*Server, error) {
 	}
 	s := &Server{deps: d, engine: e, pages: p}
 
-	e.Use(httpx.RequestID(), d.Metrics.Middleware(), httpx.AccessLog(d.Log, d.Config.AccessLogAll), httpx.Recover(),
+	e.Use(httpx.RequestID())
+	if d.Tracer != nil {
+		e.Use(otelgin.Middleware("epom", otelgin.WithTracerProvider(d.Tracer)))
+	}
+	e.Use(d.Metrics.Middleware(), httpx.AccessLog(d.Log, d.Config.AccessLogAll), httpx.Recover(),
 		httpx.SecurityHeaders(d.Config.HSTS), s.hostTenant)
 
 	e.GET("/livez", s.livez)
@@ -199,6 +207,10 @@ func (s *Server) operation(c *gin.Context) {
 		return
 	}
 	c.Set(keyOperation, op)
+	// The span names the operation and carries the request id that problem answers and logs
+	// show, so a support call can find its trace.
+	trace.SpanFromContext(c.Request.Context()).SetAttributes(
+		attribute.String("epom.operation", op.ID), attribute.String("epom.request_id", httpx.RequestIDFrom(c)))
 	c.Next()
 }
 
@@ -219,6 +231,7 @@ func (s *Server) resolveTenant(c *gin.Context) {
 	c.Request = c.Request.WithContext(tenants.WithTenant(c.Request.Context(), t.Tenant))
 	c.Set(keyTenant, t)
 	httpx.LogAttrs(c, slog.String("tenant", t.Slug))
+	trace.SpanFromContext(c.Request.Context()).SetAttributes(attribute.String("epom.tenant", t.Slug))
 	c.Next()
 }
 

@@ -17,6 +17,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/epom-cz/epom/api/gen"
 	"github.com/epom-cz/epom/api/httpx"
@@ -76,6 +79,12 @@ func testConfig(t testing.TB) config.Config {
 }
 
 func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith builds the fixture with a tracer provider (nil: tracing off).
+func newFixtureWith(t testing.TB, tracer trace.TracerProvider) *fixture {
 	t.Helper()
 	env := tenanttest.New(t)
 	ctx := context.Background()
@@ -149,7 +158,7 @@ func newFixture(t testing.TB) *fixture {
 		Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: f.spec, Modules: mods,
 		Registry: env.Registry, Resolver: f.resolver, DB: env.DB, App: env.App, Identity: f.identity,
 		Authz: f.authz, Redis: rdb, Metrics: metrics.NewHTTP(f.reg), Gatherer: f.reg, Frontend: frontend.Dist(),
-		Ready: func(ctx context.Context) error { return f.ready(ctx) },
+		Ready: func(ctx context.Context) error { return f.ready(ctx) }, Tracer: tracer,
 	}, &struct{ *server.Kernel }{kernel})
 	if err != nil {
 		t.Fatal(err)
@@ -667,5 +676,26 @@ func TestTenantAdminReadsTheLogs(t *testing.T) {
 		if w := f.do(t, request{method: "GET", path: p, sess: clerk}); w.Code != 403 {
 			t.Fatalf("clerk reads %s: %d", p, w.Code)
 		}
+	}
+}
+
+func TestRequestsAreTraced(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	f := newFixtureWith(t, sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	w := f.do(t, request{method: "GET", path: "/api/v1/tenants/liberec"})
+	if w.Code != 200 {
+		t.Fatalf("%d", w.Code)
+	}
+	spans := rec.Ended()
+	if len(spans) != 1 || spans[0].Name() != "GET /api/v1/tenants/:tenant" {
+		t.Fatalf("spans: %v", spans)
+	}
+	attrs := map[string]string{}
+	for _, a := range spans[0].Attributes() {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	if attrs["epom.operation"] != "getTenant" || attrs["epom.tenant"] != "liberec" ||
+		attrs["epom.request_id"] != w.Header().Get("X-Request-Id") {
+		t.Fatalf("span attributes: %v", attrs)
 	}
 }

@@ -8,18 +8,23 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/epom-cz/epom/api/gen"
 	"github.com/epom-cz/epom/api/server"
 	"github.com/epom-cz/epom/frontend"
 	"github.com/epom-cz/epom/internal/config"
 	"github.com/epom-cz/epom/internal/metrics"
+	"github.com/epom-cz/epom/internal/observability"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
 	"github.com/epom-cz/epom/tenants/audit"
@@ -45,11 +50,21 @@ func newLogger(cfg config.Config) *slog.Logger {
 }
 
 func openPool(ctx context.Context, dsn string, maxConns int32, role string) (*pgxpool.Pool, error) {
+	return openTracedPool(ctx, dsn, maxConns, role, observability.Tracing{})
+}
+
+// openTracedPool opens a pool whose queries become spans when tracing is on; off, it adds
+// no tracer at all, so the hot path pays nothing.
+func openTracedPool(ctx context.Context, dsn string, maxConns int32, role string, tr observability.Tracing) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("%s database URL: %w", role, err)
 	}
 	pc.MaxConns = maxConns
+	if tr.Enabled {
+		pc.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tr.Provider),
+			otelpgx.WithAttributes(attribute.String("db.user", role)))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect as %s role: %w", role, err)
@@ -77,6 +92,7 @@ type app struct {
 	identity *identity.Service
 	authz    *authz.Authorizer
 	mail     *email.Service
+	tracing  observability.Tracing
 	promReg  *prometheus.Registry
 }
 
@@ -84,17 +100,24 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg)}
 	slog.SetDefault(a.log)
 	var err error
+	process := "epom"
+	if len(os.Args) > 1 {
+		process = os.Args[1]
+	}
+	if a.tracing, err = observability.Setup(ctx, process, version(), os.Getenv); err != nil {
+		return nil, err
+	}
 	if a.modules, err = buildModules(); err != nil {
 		return nil, err
 	}
-	if a.appPool, err = openPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns, "app"); err != nil {
+	if a.appPool, err = openTracedPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns, "app", a.tracing); err != nil {
 		return nil, err
 	}
 	if err := tenants.CheckAppRole(ctx, a.appPool); err != nil {
 		a.close()
 		return nil, err
 	}
-	if a.platform, err = openPool(ctx, cfg.PlatformDatabaseURL, max(cfg.DBMaxConns/4, 2), "platform"); err != nil {
+	if a.platform, err = openTracedPool(ctx, cfg.PlatformDatabaseURL, max(cfg.DBMaxConns/4, 2), "platform", a.tracing); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -131,6 +154,11 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 }
 
 func (a *app) close() {
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.tracing.Shutdown(shutdownCtx); err != nil {
+		a.log.Warn("flush traces", "err", err)
+	}
 	if a.redis != nil {
 		_ = a.redis.Close()
 	}
@@ -140,6 +168,22 @@ func (a *app) close() {
 	if a.appPool != nil {
 		a.appPool.Close()
 	}
+}
+
+// tracerOrNil is the provider to instrument with, or nil when tracing is off.
+func (a *app) tracerOrNil() trace.TracerProvider {
+	if !a.tracing.Enabled {
+		return nil
+	}
+	return a.tracing.Provider
+}
+
+// version is the module version the binary was built from ("(devel)" in a local build).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return "unknown"
 }
 
 // ready is the /readyz check: the database answers, Redis answers, and every migration set is
@@ -195,7 +239,7 @@ func (a *app) server(ctx context.Context, adminMounts map[string]http.Handler) (
 		Config: a.cfg, Log: a.log, Spec: spec, Modules: a.modules, Registry: a.registry,
 		Resolver: a.resolver, DB: a.db, App: a.appPool, Identity: a.identity, Authz: a.authz,
 		Redis: a.redis, Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.promReg,
-		Frontend: frontend.Dist(), Ready: ready, AdminMounts: adminMounts,
+		Frontend: frontend.Dist(), Ready: ready, AdminMounts: adminMounts, Tracer: a.tracerOrNil(),
 	}, a.handlers())
 }
 

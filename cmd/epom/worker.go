@@ -88,7 +88,7 @@ func (a *app) runJobWorker(ctx context.Context, mailSvc *email.Service) error {
 		return err
 	}
 	w, err := jobs.NewWorker(a.platform, jobs.ResolverGate(a.resolver), mux, jobs.Config{
-		RedisURL: a.cfg.RedisURL, ShutdownTimeout: a.cfg.ShutdownTimeout, Logger: a.log,
+		RedisURL: a.cfg.RedisURL, ShutdownTimeout: a.cfg.ShutdownTimeout, Logger: a.log, Tracer: a.tracerOrNil(),
 	})
 	if err != nil {
 		return err

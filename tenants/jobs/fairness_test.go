@@ -112,16 +112,19 @@ func runFairness(t testing.TB, importN int, work time.Duration, inFlight int) fa
 //
 //	wait ≤ TenantInFlight × handler time / concurrency + relay round + worker poll
 //
-// here 100 × 5 ms / 8 ≈ 63 ms + ~20 ms + 100 ms; the test allows 500 ms for a loaded CI
-// machine (and -race). Without the cap B would wait for the import's whole backlog:
-// 4,000 × 5 ms / 8 ≈ 2.5 s. BenchmarkFairness runs the 50,000-task case.
+// here 100 × 5 ms / 8 ≈ 63 ms + ~20 ms + 100 ms. Without the cap B would wait for the
+// import's whole backlog (4,000 × 5 ms / 8 ≈ 2.5 s, longer under -race). The test checks the
+// property, which holds however loaded the machine is: B's longest wait is a small part of
+// the time A's import takes to drain, never the whole of it. The bound in milliseconds is
+// measured by BenchmarkFairness (the 50,000-task case) and reported in docs/benchmarks.md.
 func TestTenantFairness(t *testing.T) {
 	res := runFairness(t, 4000, 5*time.Millisecond, 100)
 	t.Logf("import drained in %s; B's %d tasks waited p50 %s, p99 %s, max %s",
 		res.importDrain.Round(time.Millisecond), res.samples, res.p50.Round(time.Millisecond),
 		res.p99.Round(time.Millisecond), res.max.Round(time.Millisecond))
-	if res.max > 500*time.Millisecond {
-		t.Errorf("B waited up to %s behind A's import; bound 500 ms", res.max)
+	if res.max > res.importDrain/4 {
+		t.Errorf("B waited up to %s behind A's import, which drained in %s: B is queued behind the import",
+			res.max, res.importDrain)
 	}
 	if res.importDrain < time.Second {
 		t.Errorf("the import drained in %s: too short to show anything", res.importDrain)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"runtime"
 	"time"
@@ -50,6 +53,8 @@ type Config struct {
 	// exponential n⁴+15 s with jitter].
 	RetryDelay func(n int) time.Duration
 	Logger     *slog.Logger
+	// Tracer traces every task as a span with its type, tenant and request id [none].
+	Tracer trace.TracerProvider
 }
 
 func (c *Config) defaults() {
@@ -222,6 +227,19 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 		w.metrics.startDelay.WithLabelValues(queue).Observe(start.Sub(d.Queued).Seconds())
 	}
 	hctx := WithRequestID(tenants.WithTenant(ctx, tenant), d.RequestID)
+	if w.cfg.Tracer != nil {
+		var span trace.Span
+		hctx, span = w.cfg.Tracer.Tracer("epom/jobs").Start(hctx, "task "+d.Type, trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.String("epom.task_id", d.ID), attribute.String("epom.tenant", tenant.Slug),
+				attribute.String("epom.request_id", d.RequestID), attribute.Int("epom.attempt", d.Attempt)))
+		defer func() {
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}()
+	}
 	err = handler(hctx, d)
 	w.metrics.duration.WithLabelValues(queue, d.Type).Observe(w.now().Sub(start).Seconds())
 	w.metrics.handled.WithLabelValues(queue, d.Type, outcome(err)).Inc()
