@@ -4,14 +4,14 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 NPM ?= npm
 
-.PHONY: run test services services-browser frontend frontend-deps frontend-test build gen check-gen vet go-test e2e bench clean
+.PHONY: run test services services-browser frontend frontend-deps frontend-test build gen check-gen vet go-test e2e helm-test bench clean
 
 ## run: set up PostgreSQL and Redis, build everything, migrate, seed the demo region and serve
 run: services build
 	./bin/epom dev
 
 ## test: the same set-up, then every Go, frontend and browser test
-test: services-browser check-gen vet frontend-test build go-test e2e
+test: services-browser check-gen vet frontend-test build go-test e2e helm-test
 
 services:
 	@bash scripts/services.sh >/dev/null
@@ -55,6 +55,10 @@ go-test: frontend
 
 e2e: build
 	bash scripts/e2e.sh
+
+## helm-test: lint and render the chart, decode every manifest strictly (helm/charttest)
+helm-test:
+	bash scripts/helm-test.sh
 
 ## bench: the benchmarks of docs/benchmarks.md
 bench: services build

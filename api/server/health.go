@@ -22,7 +22,10 @@ func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	if err := s.deps.Ready(ctx); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": err.Error()})
+		// The endpoint is reachable from outside; the details (hosts, database errors) go to
+		// the log, the answer names only which dependency failed.
+		s.deps.Log.ErrorContext(c, "not ready", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": readinessReason(err)})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
@@ -30,4 +33,16 @@ func (s *Server) readyz(c *gin.Context) {
 
 func (s *Server) metricsHandler() gin.HandlerFunc {
 	return gin.WrapH(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{}))
+}
+
+// readinessReason is the part of a readiness error that is safe to show: its first word
+// ("database", "redis", "migrations").
+func readinessReason(err error) string {
+	msg := err.Error()
+	for i, r := range msg {
+		if r == ':' || r == ' ' {
+			return msg[:i]
+		}
+	}
+	return msg
 }
