@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -263,6 +264,30 @@ func (a *app) serveHTTP(ctx context.Context, h http.Handler) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveOps runs the worker's and scheduler's small listener (EPOM_OPS_ADDR): /livez for the
+// orchestrator's probes and /metrics for the process's own figures (the worker's task
+// durations and start delays), until ctx ends.
+func (a *app) serveOps(ctx context.Context) {
+	if a.cfg.OpsAddr == "" {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.promReg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Addr: a.cfg.OpsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	a.log.Info("ops listener", "addr", a.cfg.OpsAddr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Error("ops listener stopped", "err", err)
+	}
 }
 
 func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer) error {

@@ -47,6 +47,6 @@ func runScheduler(ctx context.Context, cfg config.Config, args []string, _ io.Wr
 		return err
 	}
 	defer a.close()
-	mailSvc := a.mail
-	return a.runJobScheduler(ctx, mailSvc)
+	go a.serveOps(ctx)
+	return a.runJobScheduler(ctx, a.mail)
 }

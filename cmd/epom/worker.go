@@ -131,5 +131,6 @@ func runWorker(ctx context.Context, cfg config.Config, args []string, _ io.Write
 	// A suspension or a module switched off reaches the worker's gate at once, not after
 	// the cache TTL.
 	go a.resolver.Listen(ctx)
+	go a.serveOps(ctx)
 	return a.runJobWorker(ctx, mailSvc)
 }

@@ -18,6 +18,7 @@ import (
 // Config is everything the binary reads from the environment.
 type Config struct {
 	HTTPAddr            string
+	OpsAddr             string
 	BaseURL             string
 	DatabaseURL         string
 	PlatformDatabaseURL string
@@ -103,6 +104,16 @@ func Vars() []Var {
 				return fmt.Errorf("want host:port, got %q", v)
 			}
 			c.HTTPAddr = v
+			return nil
+		}},
+		{"EPOM_OPS_ADDR", "", "worker and scheduler: address of their /livez and /metrics listener (empty: none)", func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("want host:port or :port, got %q", v)
+			}
+			c.OpsAddr = v
 			return nil
 		}},
 		{"EPOM_BASE_URL", "http://localhost:8080", "public URL of the deployment (links in e-mails, feeds, open data)", func(c *Config, v string) error {

@@ -275,12 +275,23 @@ spec:
         - name: http
           containerPort: {{ include "epom.httpPort" $root }}
           protocol: TCP
+      {{- else }}
+      {{- /* The worker and the scheduler listen only for their probe and their own metrics
+           (task durations, start delays): EPOM_OPS_ADDR. */}}
+      ports:
+        - name: ops
+          containerPort: 9090
+          protocol: TCP
       {{- end }}
       envFrom:
         - configMapRef:
             name: {{ include "epom.fullname" $root }}
       env:
         {{- include "epom.runtimeEnv" (dict "root" $root "extraEnv" $p.extraEnv) | nindent 8 }}
+        {{- if ne .component "web" }}
+        - name: EPOM_OPS_ADDR
+          value: ":9090"
+        {{- end }}
       {{- if eq .component "web" }}
       {{- /* /livez never touches the database or Redis: an outage of either must make pods
            unready (out of the Service), not restart them all. */}}
@@ -307,6 +318,14 @@ spec:
           sleep:
             seconds: {{ $p.preStopSleepSeconds | int64 }}
       {{- end }}
+      {{- else }}
+      livenessProbe:
+        httpGet:
+          path: /livez
+          port: ops
+        periodSeconds: 20
+        timeoutSeconds: 3
+        failureThreshold: 3
       {{- end }}
       resources:
         {{- toYaml $p.resources | nindent 8 }}
