@@ -35,7 +35,7 @@ func TestDefaultValues(t *testing.T) {
 
 	want := []string{
 		"ConfigMap/epom", "Deployment/epom-scheduler", "Deployment/epom-web", "Deployment/epom-worker",
-		"Ingress/epom", "Job/epom-migrate", "NetworkPolicy/epom", "NetworkPolicy/epom-web",
+		"Ingress/epom", "Job/epom-migrate", "NetworkPolicy/epom", "NetworkPolicy/epom-ops", "NetworkPolicy/epom-web",
 		"PodDisruptionBudget/epom-web", "PodDisruptionBudget/epom-worker",
 		"Secret/epom-env", "Secret/epom-migrate", "Service/epom",
 		"ServiceAccount/epom", "ServiceAccount/epom-migrate",
@@ -591,15 +591,23 @@ func checkWiring(t *testing.T, r rendered) {
 	for _, o := range r.all("NetworkPolicy") {
 		np := o.value.(*networkingv1.NetworkPolicy)
 		web := np.Name == releaseName+"-web"
+		ops := np.Name == releaseName+"-ops" // the scraper to the worker's and scheduler's port ops
 		for c, l := range pods {
-			checkSelector(t, "NetworkPolicy "+np.Name+" vs "+c, &np.Spec.PodSelector, l, !web || c == "web")
+			want := c == "web"
+			switch {
+			case ops:
+				want = c == "worker" || c == "scheduler"
+			case !web:
+				want = true
+			}
+			checkSelector(t, "NetworkPolicy "+np.Name+" vs "+c, &np.Spec.PodSelector, l, want)
 		}
 		for _, rule := range np.Spec.Ingress {
 			if len(rule.From) == 0 {
 				t.Errorf("NetworkPolicy %s admits every source", np.Name)
 			}
 		}
-		if !web {
+		if !web && !ops {
 			if len(np.Spec.Ingress) != 0 || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
 				t.Errorf("NetworkPolicy %s: want no ingress and egress rules", np.Name)
 			}
