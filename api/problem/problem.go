@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/epom-cz/epom/tenants"
 	"github.com/epom-cz/epom/tenants/identity"
@@ -121,14 +122,8 @@ func From(err error) *Error {
 // detailAfter keeps the part of a kernel error message after the sentinel, which is written
 // for people ("the slug is taken"), and drops the operation prefix.
 func detailAfter(err, sentinel error) string {
-	msg := err.Error()
-	marker := sentinel.Error() + ": "
-	for i := 0; i+len(marker) <= len(msg); i++ {
-		if msg[i:i+len(marker)] == marker {
-			return msg[i+len(marker):]
-		}
-	}
-	return ""
+	_, detail, _ := strings.Cut(err.Error(), sentinel.Error()+": ")
+	return detail
 }
 
 // Body builds the response body of e; the title is Czech unless lang is "en".

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -39,10 +40,8 @@ func (s *Server) metricsHandler() gin.HandlerFunc {
 // ("database", "redis", "migrations").
 func readinessReason(err error) string {
 	msg := err.Error()
-	for i, r := range msg {
-		if r == ':' || r == ' ' {
-			return msg[:i]
-		}
+	if i := strings.IndexAny(msg, ": "); i >= 0 {
+		return msg[:i]
 	}
 	return msg
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -51,7 +50,6 @@ type Deps struct {
 	App         *pgxpool.Pool
 	Identity    *identity.Service
 	Authz       *authz.Authorizer
-	Redis       *redis.Client
 	Metrics     *metrics.HTTP
 	Gatherer    prometheus.Gatherer
 	Frontend    fs.FS

@@ -157,7 +157,7 @@ func newFixtureWith(t testing.TB, tracer trace.TracerProvider) *fixture {
 	f.srv, err = server.New(server.Deps{
 		Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: f.spec, Modules: mods,
 		Registry: env.Registry, Resolver: f.resolver, DB: env.DB, App: env.App, Identity: f.identity,
-		Authz: f.authz, Redis: rdb, Metrics: metrics.NewHTTP(f.reg), Gatherer: f.reg, Frontend: frontend.Dist(),
+		Authz: f.authz, Metrics: metrics.NewHTTP(f.reg), Gatherer: f.reg, Frontend: frontend.Dist(),
 		Ready: func(ctx context.Context) error { return f.ready(ctx) }, Tracer: tracer,
 	}, &struct{ *server.Kernel }{kernel})
 	if err != nil {

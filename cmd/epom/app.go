@@ -239,7 +239,7 @@ func (a *app) server(ctx context.Context, adminMounts map[string]http.Handler) (
 	return server.New(server.Deps{
 		Config: a.cfg, Log: a.log, Spec: spec, Modules: a.modules, Registry: a.registry,
 		Resolver: a.resolver, DB: a.db, App: a.appPool, Identity: a.identity, Authz: a.authz,
-		Redis: a.redis, Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.promReg,
+		Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.promReg,
 		Frontend: frontend.Dist(), Ready: ready, AdminMounts: adminMounts, Tracer: a.tracerOrNil(),
 	}, a.handlers())
 }

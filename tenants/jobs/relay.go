@@ -374,6 +374,14 @@ func (r *Relay) round(ctx context.Context) (int, error) {
 	return len(rows), nil
 }
 
+// scanClaimed reads an outbox row as the claim and the reconciler select it.
+func scanClaimed(row pgx.CollectableRow) (claimedRow, error) {
+	var c claimedRow
+	err := row.Scan(&c.tenantID, &c.id, &c.typ, &c.queue, &c.payload, &c.key, &c.requestID,
+		&c.maxRetry, &c.timeout, &c.due)
+	return c, err
+}
+
 func (r *Relay) claim(ctx context.Context, limit, perPair int, window, after string,
 	fromT uuid.UUID, fromQ string, toT uuid.UUID, toQ string) ([]claimedRow, error) {
 	rs, err := r.pool.Query(ctx, claimSQL, limit, perPair, r.cfg.TenantInFlight, window,
@@ -381,12 +389,7 @@ func (r *Relay) claim(ctx context.Context, limit, perPair int, window, after str
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}
-	out, err := pgx.CollectRows(rs, func(row pgx.CollectableRow) (claimedRow, error) {
-		var c claimedRow
-		err := row.Scan(&c.tenantID, &c.id, &c.typ, &c.queue, &c.payload, &c.key, &c.requestID,
-			&c.maxRetry, &c.timeout, &c.due)
-		return c, err
-	})
+	out, err := pgx.CollectRows(rs, scanClaimed)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox rows: %w", err)
 	}
@@ -509,12 +512,7 @@ func (r *Relay) Reconcile(ctx context.Context) (ReconcileResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("list unfinished tasks: %w", err)
 	}
-	rows, err := pgx.CollectRows(rs, func(row pgx.CollectableRow) (claimedRow, error) {
-		var c claimedRow
-		err := row.Scan(&c.tenantID, &c.id, &c.typ, &c.queue, &c.payload, &c.key, &c.requestID,
-			&c.maxRetry, &c.timeout, &c.due)
-		return c, err
-	})
+	rows, err := pgx.CollectRows(rs, scanClaimed)
 	if err != nil {
 		return res, fmt.Errorf("list unfinished tasks: %w", err)
 	}

@@ -1,6 +1,5 @@
 import { api, unwrap } from '../api/client'
-import { ErrorMessage } from '../components/ErrorMessage'
-import { Loading } from '../components/Loading'
+import { Loaded } from '../components/Loaded'
 import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
 import type { MessageKey } from '../i18n/messages'
@@ -26,7 +25,7 @@ const actionNames: Record<string, MessageKey> = {
 export function AuditPage() {
   const { t, formatDateTime } = useI18n()
   const { slug } = useTenant()
-  const { data, error, reload } = useApi(
+  const list = useApi(
     () => unwrap(api.GET('/api/v1/tenants/{tenant}/audit', { params: { path: { tenant: slug }, query: { limit: 200 } } })),
     [slug],
   )
@@ -35,13 +34,12 @@ export function AuditPage() {
     <>
       <PageHeading>{t('audit.title')}</PageHeading>
       <p>{t('audit.intro')}</p>
-      {error ? (
-        <ErrorMessage error={error} onRetry={reload} />
-      ) : !data ? (
-        <Loading />
-      ) : data.items.length === 0 ? (
-        <p>{t('audit.empty')}</p>
-      ) : (
+      <Loaded
+        state={list}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<p>{t('audit.empty')}</p>}
+      >
+        {(data) => (
         <div className="epom-table-wrap">
           <table className="epom-table">
             <caption>{t('audit.caption')}</caption>
@@ -75,7 +73,8 @@ export function AuditPage() {
             </tbody>
           </table>
         </div>
-      )}
+        )}
+      </Loaded>
     </>
   )
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { api, unwrap } from '../api/client'
 import { Button } from '../components/Button'
 import { ErrorMessage } from '../components/ErrorMessage'
-import { Loading } from '../components/Loading'
+import { Loaded } from '../components/Loaded'
 import { Message } from '../components/Message'
 import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
@@ -38,18 +38,18 @@ export function ExportPage() {
   const [starting, setStarting] = useState(false)
   const [startError, setStartError] = useState<unknown>()
   const [started, setStarted] = useState(false)
-  const { data, error, reload } = useApi(
+  const list = useApi(
     () => unwrap(api.GET('/api/v1/tenants/{tenant}/exports', { params: { path: { tenant: slug } } })),
     [slug],
   )
-  const busy = data?.items.some((x) => x.status === 'queued' || x.status === 'running') ?? false
+  const busy = list.data?.items.some((x) => x.status === 'queued' || x.status === 'running') ?? false
 
   // While an export is queued or running, look again every few seconds.
   useEffect(() => {
     if (!busy) return
-    const timer = setTimeout(reload, 3000)
+    const timer = setTimeout(list.reload, 3000)
     return () => clearTimeout(timer)
-  }, [busy, data, reload])
+  }, [busy, list.data, list.reload])
 
   const start = async () => {
     setStarting(true)
@@ -57,7 +57,7 @@ export function ExportPage() {
     try {
       await unwrap(api.POST('/api/v1/tenants/{tenant}/exports', { params: { path: { tenant: slug } } }))
       setStarted(true)
-      reload()
+      list.reload()
     } catch (err) {
       setStartError(err)
     } finally {
@@ -76,13 +76,8 @@ export function ExportPage() {
           {t('export.start')}
         </Button>
       </p>
-      {error ? (
-        <ErrorMessage error={error} onRetry={reload} />
-      ) : !data ? (
-        <Loading />
-      ) : data.items.length === 0 ? (
-        <p>{t('export.empty')}</p>
-      ) : (
+      <Loaded state={list} isEmpty={(data) => data.items.length === 0} empty={<p>{t('export.empty')}</p>}>
+        {(data) => (
         <div className="epom-table-wrap">
           <table className="epom-table">
             <caption>{t('export.caption')}</caption>
@@ -125,7 +120,8 @@ export function ExportPage() {
             </tbody>
           </table>
         </div>
-      )}
+        )}
+      </Loaded>
     </>
   )
 }

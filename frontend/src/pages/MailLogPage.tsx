@@ -2,8 +2,7 @@ import { useState } from 'react'
 import { GovFormLabel, GovFormSelect } from '@gov-design-system-ce/react'
 import { api, unwrap } from '../api/client'
 import { Button } from '../components/Button'
-import { ErrorMessage } from '../components/ErrorMessage'
-import { Loading } from '../components/Loading'
+import { Loaded } from '../components/Loaded'
 import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
 import type { MessageKey } from '../i18n/messages'
@@ -27,7 +26,7 @@ export function MailLogPage() {
   const { slug } = useTenant()
   const [status, setStatus] = useState<Status | ''>('')
   const [offset, setOffset] = useState(0)
-  const { data, error, reload } = useApi(
+  const list = useApi(
     () =>
       unwrap(
         api.GET('/api/v1/tenants/{tenant}/mail-log', {
@@ -62,13 +61,12 @@ export function MailLogPage() {
           ))}
         </GovFormSelect>
       </div>
-      {error ? (
-        <ErrorMessage error={error} onRetry={reload} />
-      ) : !data ? (
-        <Loading />
-      ) : data.items.length === 0 ? (
-        <p>{t('mail.empty')}</p>
-      ) : (
+      <Loaded
+        state={list}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<p>{t('mail.empty')}</p>}
+      >
+        {(data) => (
         <>
           <div className="epom-table-wrap">
             <table className="epom-table">
@@ -117,7 +115,8 @@ export function MailLogPage() {
             </Button>
           </nav>
         </>
-      )}
+        )}
+      </Loaded>
     </>
   )
 }

@@ -1,6 +1,5 @@
 import { api, unwrap } from '../api/client'
-import { ErrorMessage } from '../components/ErrorMessage'
-import { Loading } from '../components/Loading'
+import { Loaded } from '../components/Loaded'
 import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
 import type { MessageKey } from '../i18n/messages'
@@ -14,7 +13,7 @@ export function MembersPage() {
   const { t } = useI18n()
   const roleName = (role: string) => (role in roleNames ? t(roleNames[role]) : role)
   const { slug } = useTenant()
-  const { data, error, reload } = useApi(
+  const list = useApi(
     () => unwrap(api.GET('/api/v1/tenants/{tenant}/members', { params: { path: { tenant: slug } } })),
     [slug],
   )
@@ -22,13 +21,12 @@ export function MembersPage() {
   return (
     <>
       <PageHeading>{t('members.title')}</PageHeading>
-      {error ? (
-        <ErrorMessage error={error} onRetry={reload} />
-      ) : !data ? (
-        <Loading />
-      ) : data.items.length === 0 ? (
-        <p>{t('members.empty')}</p>
-      ) : (
+      <Loaded
+        state={list}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<p>{t('members.empty')}</p>}
+      >
+        {(data) => (
         <div className="epom-table-wrap">
           <table className="epom-table">
             <caption>{t('members.caption')}</caption>
@@ -52,7 +50,8 @@ export function MembersPage() {
             </tbody>
           </table>
         </div>
-      )}
+        )}
+      </Loaded>
     </>
   )
 }
