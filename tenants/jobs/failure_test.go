@@ -37,9 +37,14 @@ func TestRedisDownLosesNothing(t *testing.T) {
 	r.startPipeline(t, mux, nil)
 
 	var committed, rolledBack []uuid.UUID
-	produce := func(d time.Duration) {
+	// produce commits one task and rolls one back per round until d has passed and until
+	// enough() holds (nil: no condition).
+	produce := func(d time.Duration, enough func() bool) {
 		end := time.Now().Add(d)
-		for i := 0; time.Now().Before(end); i++ {
+		for i := 0; time.Now().Before(end) || (enough != nil && !enough()); i++ {
+			if time.Since(end) > 20*time.Second {
+				t.Fatalf("the pipeline never reached the state the test needs")
+			}
 			ctx := r.ctxA
 			if i%3 == 0 {
 				ctx = r.ctxB
@@ -61,15 +66,23 @@ func TestRedisDownLosesNothing(t *testing.T) {
 			time.Sleep(3 * time.Millisecond)
 		}
 	}
-	produce(500 * time.Millisecond)
+	produce(500*time.Millisecond, nil)
 	hold.Store(true)
-	produce(300 * time.Millisecond) // these wait in Redis, which is about to forget them
+	// These wait in Redis, which is about to forget them. A fixed time is not enough on a
+	// loaded machine: every published task may still be sitting in a stalled handler (which
+	// finishes and is marked done without Redis). Go on until some are queued behind the
+	// worker's busy slots, so that the kill really loses tasks.
+	const queuedBehind = 5
+	produce(300*time.Millisecond, func() bool {
+		return count(t, r.env.Platform, `SELECT count(*) FROM outbox WHERE state = 'published'`) >= workerConcurrency+queuedBehind
+	})
+	time.Sleep(50 * time.Millisecond) // the last claim is committed before its enqueue
 	beforeKill := len(committed)
 	r.redis.Kill()
 	hold.Store(false)
-	produce(time.Second) // commits while Redis is down
+	produce(time.Second, nil) // commits while Redis is down
 	r.redis.Start()
-	produce(500 * time.Millisecond)
+	produce(500*time.Millisecond, nil)
 	t.Logf("committed %d tasks (%d before Redis died), rolled back %d", len(committed), beforeKill, len(rolledBack))
 
 	// RestartGrace (12 s) holds back re-enqueueing what Redis lost until the workers'

@@ -67,9 +67,12 @@ func fastRelay(url string) jobs.RelayConfig {
 	}
 }
 
+// workerConcurrency is how many handlers fastWorker runs at once.
+const workerConcurrency = 8
+
 func fastWorker(url string) jobs.Config {
 	return jobs.Config{
-		RedisURL: url, Concurrency: 8, ShutdownTimeout: 2 * time.Second, WaitDelay: 300 * time.Millisecond,
+		RedisURL: url, Concurrency: workerConcurrency, ShutdownTimeout: 2 * time.Second, WaitDelay: 300 * time.Millisecond,
 		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond }, Logger: quietLogger(),
 	}
 }
