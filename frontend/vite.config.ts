@@ -66,5 +66,8 @@ export default defineConfig({
     // cannot load; letting Vite transform it resolves them as the build does.
     server: { deps: { inline: [/@gov-design-system-ce\/react/] } },
     unstubGlobals: true,
+    // Pages checked with axe-core in jsdom take seconds on a loaded 2-core CI machine; the
+    // default 5 s made them fail for time, not for behaviour.
+    testTimeout: 30_000,
   },
 })

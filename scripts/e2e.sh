@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-db="epom_e2e"
+# EPOM_E2E_DB lets several checkouts on one machine run their browser tests side by side.
+db="${EPOM_E2E_DB:-epom_e2e}"
 owner_base="${EPOM_OWNER_DATABASE_URL:-postgres://epom_owner:epom_owner@127.0.0.1:5432/epom?sslmode=disable}"
 with_db() { python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/"+sys.argv[2])))' "$1" "$2"; }
 
@@ -17,6 +18,9 @@ export EPOM_OWNER_DATABASE_URL="$(with_db "$owner_base" "$db")"
 export EPOM_DATABASE_URL="$(with_db "${EPOM_DATABASE_URL:-postgres://epom_app:epom_app@127.0.0.1:5432/epom?sslmode=disable}" "$db")"
 export EPOM_PLATFORM_DATABASE_URL="$(with_db "${EPOM_PLATFORM_DATABASE_URL:-postgres://epom_platform:epom_platform@127.0.0.1:5432/epom?sslmode=disable}" "$db")"
 export EPOM_REDIS_URL="${EPOM_E2E_REDIS_URL:-redis://127.0.0.1:6379/3}"
+# The fresh database starts with an empty Redis DB: jobs and rate-limit counters of the last run
+# (the subscription form allows 10 POSTs an hour per IP) belong to the dropped database.
+redis-cli -u "$EPOM_REDIS_URL" FLUSHDB >/dev/null
 
 log=$(mktemp)
 ./bin/epom dev >"$log" 2>&1 &

@@ -119,6 +119,18 @@ func Slugify(name string) string {
 
 // Create registers a tenant for a municipality of the catalogue.
 func (g *Registry) Create(ctx context.Context, p CreateParams) (Resolved, error) {
+	var t Resolved
+	err := pgx.BeginFunc(ctx, g.platform, func(tx pgx.Tx) error {
+		var err error
+		t, err = g.CreateTx(ctx, tx, p)
+		return err
+	})
+	return t, err
+}
+
+// CreateTx is Create inside the caller's platform transaction, for callers that write more
+// in the same commit (onboarding: the audit entries, the subscription request, the e-mails).
+func (g *Registry) CreateTx(ctx context.Context, tx pgx.Tx, p CreateParams) (Resolved, error) {
 	if p.Status == "" {
 		p.Status = StatusPending
 	}
@@ -126,7 +138,7 @@ func (g *Registry) Create(ctx context.Context, p CreateParams) (Resolved, error)
 		return Resolved{}, fmt.Errorf("%w: a new tenant is pending or active, not %q", ErrInvalid, p.Status)
 	}
 	var name string
-	err := g.platform.QueryRow(ctx, `SELECT nazev FROM catalogue_municipalities WHERE kod_obce = $1`, p.KodObce).Scan(&name)
+	err := tx.QueryRow(ctx, `SELECT nazev FROM catalogue_municipalities WHERE kod_obce = $1`, p.KodObce).Scan(&name)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Resolved{}, fmt.Errorf("%w: kód obce %s", ErrUnknownMunicipality, p.KodObce)
 	}
@@ -140,7 +152,8 @@ func (g *Registry) Create(ctx context.Context, p CreateParams) (Resolved, error)
 		return Resolved{}, fmt.Errorf("%w: slug %q", ErrInvalid, p.Slug)
 	}
 	id := NewID()
-	err = pgx.BeginFunc(ctx, g.platform, func(tx pgx.Tx) error {
+	// A savepoint, so a constraint violation leaves the caller's transaction usable.
+	err = pgx.BeginFunc(ctx, tx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, kod_obce, slug, status) VALUES ($1, $2, $3, $4)`,
 			id, p.KodObce, p.Slug, p.Status); err != nil {
 			return err
@@ -161,7 +174,7 @@ func (g *Registry) Create(ctx context.Context, p CreateParams) (Resolved, error)
 	if err != nil {
 		return Resolved{}, mapWriteError("create tenant", err)
 	}
-	return g.BySlugOrID(ctx, id.String())
+	return scanResolved(tx.QueryRow(ctx, resolveSQL+`WHERE t.id = $1`, id))
 }
 
 // mapWriteError turns constraint violations into kernel errors so callers get a 409/422, not
@@ -198,16 +211,54 @@ func constraintSubject(constraint string) string {
 
 // SetStatus moves a tenant to status.
 func (g *Registry) SetStatus(ctx context.Context, id uuid.UUID, status Status) (Resolved, error) {
+	var t Resolved
+	err := pgx.BeginFunc(ctx, g.platform, func(tx pgx.Tx) error {
+		var err error
+		t, err = g.SetStatusTx(ctx, tx, id, status)
+		return err
+	})
+	return t, err
+}
+
+// SetStatusTx is SetStatus inside the caller's platform transaction.
+func (g *Registry) SetStatusTx(ctx context.Context, tx pgx.Tx, id uuid.UUID, status Status) (Resolved, error) {
 	if !status.Valid() {
 		return Resolved{}, fmt.Errorf("%w: status %q", ErrInvalid, status)
 	}
 	// Setting the status it already has is a no-op that keeps status_changed_at; an unknown id
 	// is reported by the read that follows.
-	if _, err := g.platform.Exec(ctx, `UPDATE tenants SET status = $2, status_changed_at = now()
+	if _, err := tx.Exec(ctx, `UPDATE tenants SET status = $2, status_changed_at = now()
 		WHERE id = $1 AND status <> $2`, id, string(status)); err != nil {
 		return Resolved{}, mapWriteError("set tenant status", err)
 	}
-	return g.BySlugOrID(ctx, id.String())
+	return scanResolved(tx.QueryRow(ctx, resolveSQL+`WHERE t.id = $1`, id))
+}
+
+// ReplaceModulesTx makes modules the tenant's whole set of enabled modules, inside the
+// caller's platform transaction, and reports which it switched on and off.
+func (g *Registry) ReplaceModulesTx(ctx context.Context, tx pgx.Tx, id uuid.UUID, modules []string) (on, off []string, err error) {
+	if modules == nil {
+		modules = []string{}
+	}
+	rows, err := tx.Query(ctx, `DELETE FROM tenant_modules WHERE tenant_id = $1 AND NOT (module_id = ANY($2))
+		RETURNING module_id`, id, modules)
+	if err != nil {
+		return nil, nil, mapWriteError("disable tenant modules", err)
+	}
+	if off, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return nil, nil, mapWriteError("disable tenant modules", err)
+	}
+	rows, err = tx.Query(ctx, `INSERT INTO tenant_modules (tenant_id, module_id)
+		SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING module_id`, id, modules)
+	if err != nil {
+		return nil, nil, mapWriteError("enable tenant modules", err)
+	}
+	if on, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return nil, nil, mapWriteError("enable tenant modules", err)
+	}
+	slices.Sort(on)
+	slices.Sort(off)
+	return on, off, nil
 }
 
 // SetModules switches module ids on (enabled) or off for a tenant.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 )
@@ -32,6 +33,15 @@ type Resolver struct {
 	mu       sync.RWMutex
 	entries  map[string]cacheEntry // "s:<slug-or-id>" or "h:<host>"
 	negative int
+	// profiles are the public profiles (settings + catalogue row) by tenant id: every public
+	// page needs one, so they live and die with the tenant's entries (same TTL, Invalidate).
+	profiles map[uuid.UUID]profileEntry
+	dropped  uint64 // counts drops, so a read that raced one is not cached
+}
+
+type profileEntry struct {
+	profile Profile
+	expires time.Time
 }
 
 type cacheEntry struct {
@@ -42,7 +52,8 @@ type cacheEntry struct {
 
 // NewResolver caches registry lookups for ttl.
 func NewResolver(registry *Registry, rdb *redis.Client, ttl time.Duration) *Resolver {
-	return &Resolver{registry: registry, redis: rdb, ttl: ttl, now: time.Now, entries: map[string]cacheEntry{}}
+	return &Resolver{registry: registry, redis: rdb, ttl: ttl, now: time.Now, entries: map[string]cacheEntry{},
+		profiles: map[uuid.UUID]profileEntry{}}
 }
 
 // BySlugOrID resolves the {tenant} of a path. The tenant may be in any status: callers decide
@@ -101,6 +112,34 @@ func (r *Resolver) store(key string, e cacheEntry) {
 	r.entries[key] = e
 }
 
+// Profile returns the public profile of t, read through settings at most once per TTL; a
+// settings change reaches it through Invalidate.
+func (r *Resolver) Profile(ctx context.Context, t Tenant, settings *SettingsStore) (Profile, error) {
+	r.mu.RLock()
+	e, ok := r.profiles[t.ID]
+	r.mu.RUnlock()
+	if ok && r.now().Before(e.expires) {
+		return e.profile, nil
+	}
+	v, err, _ := r.group.Do("p:"+t.ID.String(), func() (any, error) {
+		r.mu.RLock()
+		gen := r.dropped
+		r.mu.RUnlock()
+		p, err := settings.Profile(WithTenant(context.WithoutCancel(ctx), t), t)
+		if err != nil {
+			return p, err // nothing cached: the next request asks again
+		}
+		r.mu.Lock()
+		if r.dropped == gen {
+			r.profiles[t.ID] = profileEntry{profile: p, expires: r.now().Add(r.ttl)}
+		}
+		r.mu.Unlock()
+		return p, nil
+	})
+	p, _ := v.(Profile)
+	return p, err
+}
+
 // Available reports whether the tenant serves requests, and if not, why.
 func Available(t Resolved) error {
 	if t.Status == StatusActive {
@@ -131,6 +170,10 @@ func (r *Resolver) drop(id string) {
 		}
 	}
 	r.negative = 0
+	r.dropped++
+	if u, err := uuid.Parse(id); err == nil {
+		delete(r.profiles, u)
+	}
 }
 
 // Listen applies invalidations published by other replicas until ctx ends.

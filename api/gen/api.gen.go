@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -23,6 +24,63 @@ import (
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ApiTokenStatus.
+const (
+	ApiTokenStatusActive  ApiTokenStatus = "active"
+	ApiTokenStatusExpired ApiTokenStatus = "expired"
+	ApiTokenStatusRevoked ApiTokenStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ApiTokenStatus enum.
+func (e ApiTokenStatus) Valid() bool {
+	switch e {
+	case ApiTokenStatusActive:
+		return true
+	case ApiTokenStatusExpired:
+		return true
+	case ApiTokenStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InvitationStatus.
+const (
+	InvitationStatusExpired InvitationStatus = "expired"
+	InvitationStatusPending InvitationStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the InvitationStatus enum.
+func (e InvitationStatus) Valid() bool {
+	switch e {
+	case InvitationStatusExpired:
+		return true
+	case InvitationStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InvitationCreateLang.
+const (
+	Cs InvitationCreateLang = "cs"
+	En InvitationCreateLang = "en"
+)
+
+// Valid indicates whether the value is a known member of the InvitationCreateLang enum.
+func (e InvitationCreateLang) Valid() bool {
+	switch e {
+	case Cs:
+		return true
+	case En:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for MailLogEntryStatus.
 const (
@@ -66,6 +124,183 @@ func (e MailLogMessageStatus) Valid() bool {
 	case MailLogMessageStatusQueued:
 		return true
 	case MailLogMessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MySessionMethod.
+const (
+	External             MySessionMethod = "external"
+	Password             MySessionMethod = "password"
+	PasswordRecoveryCode MySessionMethod = "password+recovery-code"
+	PasswordTotp         MySessionMethod = "password+totp"
+)
+
+// Valid indicates whether the value is a known member of the MySessionMethod enum.
+func (e MySessionMethod) Valid() bool {
+	switch e {
+	case External:
+		return true
+	case Password:
+		return true
+	case PasswordRecoveryCode:
+		return true
+	case PasswordTotp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoticeOrigin.
+const (
+	NoticeOriginOther NoticeOrigin = "other"
+	NoticeOriginOwn   NoticeOrigin = "own"
+)
+
+// Valid indicates whether the value is a known member of the NoticeOrigin enum.
+func (e NoticeOrigin) Valid() bool {
+	switch e {
+	case NoticeOriginOther:
+		return true
+	case NoticeOriginOwn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoticeCategory.
+const (
+	JineUrady  NoticeCategory = "jine-urady"
+	Ostatni    NoticeCategory = "ostatni"
+	Rozpocet   NoticeCategory = "rozpocet"
+	UzemniPlan NoticeCategory = "uzemni-plan"
+	Volby      NoticeCategory = "volby"
+	Vyhlasky   NoticeCategory = "vyhlasky"
+	Zakazky    NoticeCategory = "zakazky"
+)
+
+// Valid indicates whether the value is a known member of the NoticeCategory enum.
+func (e NoticeCategory) Valid() bool {
+	switch e {
+	case JineUrady:
+		return true
+	case Ostatni:
+		return true
+	case Rozpocet:
+		return true
+	case UzemniPlan:
+		return true
+	case Volby:
+		return true
+	case Vyhlasky:
+		return true
+	case Zakazky:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoticeInputOrigin.
+const (
+	NoticeInputOriginOther NoticeInputOrigin = "other"
+	NoticeInputOriginOwn   NoticeInputOrigin = "own"
+)
+
+// Valid indicates whether the value is a known member of the NoticeInputOrigin enum.
+func (e NoticeInputOrigin) Valid() bool {
+	switch e {
+	case NoticeInputOriginOther:
+		return true
+	case NoticeInputOriginOwn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoticeRevisionOrigin.
+const (
+	NoticeRevisionOriginOther NoticeRevisionOrigin = "other"
+	NoticeRevisionOriginOwn   NoticeRevisionOrigin = "own"
+)
+
+// Valid indicates whether the value is a known member of the NoticeRevisionOrigin enum.
+func (e NoticeRevisionOrigin) Valid() bool {
+	switch e {
+	case NoticeRevisionOriginOther:
+		return true
+	case NoticeRevisionOriginOwn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoticeState.
+const (
+	Archived        NoticeState = "archived"
+	Draft           NoticeState = "draft"
+	PendingApproval NoticeState = "pending_approval"
+	Posted          NoticeState = "posted"
+	Scheduled       NoticeState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the NoticeState enum.
+func (e NoticeState) Valid() bool {
+	switch e {
+	case Archived:
+		return true
+	case Draft:
+		return true
+	case PendingApproval:
+		return true
+	case Posted:
+		return true
+	case Scheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SecondFactorChallengeMethods.
+const (
+	RecoveryCode SecondFactorChallengeMethods = "recovery-code"
+	Totp         SecondFactorChallengeMethods = "totp"
+)
+
+// Valid indicates whether the value is a known member of the SecondFactorChallengeMethods enum.
+func (e SecondFactorChallengeMethods) Valid() bool {
+	switch e {
+	case RecoveryCode:
+		return true
+	case Totp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionRequestStatus.
+const (
+	SubscriptionRequestStatusApproved SubscriptionRequestStatus = "approved"
+	SubscriptionRequestStatusPending  SubscriptionRequestStatus = "pending"
+	SubscriptionRequestStatusRejected SubscriptionRequestStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionRequestStatus enum.
+func (e SubscriptionRequestStatus) Valid() bool {
+	switch e {
+	case SubscriptionRequestStatusApproved:
+		return true
+	case SubscriptionRequestStatusPending:
+		return true
+	case SubscriptionRequestStatusRejected:
 		return true
 	default:
 		return false
@@ -117,6 +352,27 @@ func (e TenantExportStatus) Valid() bool {
 	}
 }
 
+// Defines values for TenantRole.
+const (
+	Auditor     TenantRole = "auditor"
+	Clerk       TenantRole = "clerk"
+	TenantAdmin TenantRole = "tenant-admin"
+)
+
+// Valid indicates whether the value is a known member of the TenantRole enum.
+func (e TenantRole) Valid() bool {
+	switch e {
+	case Auditor:
+		return true
+	case Clerk:
+		return true
+	case TenantAdmin:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TenantStatus.
 const (
 	TenantStatusActive    TenantStatus = "active"
@@ -135,6 +391,72 @@ func (e TenantStatus) Valid() bool {
 	case TenantStatusPending:
 		return true
 	case TenantStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorListMunicipalitiesParamsStatus.
+const (
+	OperatorListMunicipalitiesParamsStatusActive    OperatorListMunicipalitiesParamsStatus = "active"
+	OperatorListMunicipalitiesParamsStatusClosed    OperatorListMunicipalitiesParamsStatus = "closed"
+	OperatorListMunicipalitiesParamsStatusNone      OperatorListMunicipalitiesParamsStatus = "none"
+	OperatorListMunicipalitiesParamsStatusPending   OperatorListMunicipalitiesParamsStatus = "pending"
+	OperatorListMunicipalitiesParamsStatusSuspended OperatorListMunicipalitiesParamsStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the OperatorListMunicipalitiesParamsStatus enum.
+func (e OperatorListMunicipalitiesParamsStatus) Valid() bool {
+	switch e {
+	case OperatorListMunicipalitiesParamsStatusActive:
+		return true
+	case OperatorListMunicipalitiesParamsStatusClosed:
+		return true
+	case OperatorListMunicipalitiesParamsStatusNone:
+		return true
+	case OperatorListMunicipalitiesParamsStatusPending:
+		return true
+	case OperatorListMunicipalitiesParamsStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorListSubscriptionRequestsParamsStatus.
+const (
+	OperatorListSubscriptionRequestsParamsStatusApproved OperatorListSubscriptionRequestsParamsStatus = "approved"
+	OperatorListSubscriptionRequestsParamsStatusPending  OperatorListSubscriptionRequestsParamsStatus = "pending"
+	OperatorListSubscriptionRequestsParamsStatusRejected OperatorListSubscriptionRequestsParamsStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the OperatorListSubscriptionRequestsParamsStatus enum.
+func (e OperatorListSubscriptionRequestsParamsStatus) Valid() bool {
+	switch e {
+	case OperatorListSubscriptionRequestsParamsStatusApproved:
+		return true
+	case OperatorListSubscriptionRequestsParamsStatusPending:
+		return true
+	case OperatorListSubscriptionRequestsParamsStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorSetTenantStatusJSONBodyStatus.
+const (
+	OperatorSetTenantStatusJSONBodyStatusActive    OperatorSetTenantStatusJSONBodyStatus = "active"
+	OperatorSetTenantStatusJSONBodyStatusSuspended OperatorSetTenantStatusJSONBodyStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the OperatorSetTenantStatusJSONBodyStatus enum.
+func (e OperatorSetTenantStatusJSONBodyStatus) Valid() bool {
+	switch e {
+	case OperatorSetTenantStatusJSONBodyStatusActive:
+		return true
+	case OperatorSetTenantStatusJSONBodyStatusSuspended:
 		return true
 	default:
 		return false
@@ -165,6 +487,51 @@ func (e ListMailLogParamsStatus) Valid() bool {
 	}
 }
 
+// AccountRegistration defines model for AccountRegistration.
+type AccountRegistration struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+
+	// Password 10–128 characters, not a common password, not containing the name or e-mail
+	Password string `json:"password"`
+}
+
+// ApiToken defines model for ApiToken.
+type ApiToken struct {
+	CreatedAt      time.Time           `json:"createdAt"`
+	CreatedBy      openapi_types.UUID  `json:"createdBy"`
+	CreatedByEmail *string             `json:"createdByEmail,omitempty"`
+	ExpiresAt      *time.Time          `json:"expiresAt,omitempty"`
+	Id             openapi_types.UUID  `json:"id"`
+	LastUsedAt     *time.Time          `json:"lastUsedAt,omitempty"`
+	LastUsedIp     *string             `json:"lastUsedIp,omitempty"`
+	Name           string              `json:"name"`
+	RevokedAt      *time.Time          `json:"revokedAt,omitempty"`
+	RevokedBy      *openapi_types.UUID `json:"revokedBy,omitempty"`
+	Scopes         []string            `json:"scopes"`
+	Status         ApiTokenStatus      `json:"status"`
+}
+
+// ApiTokenStatus defines model for ApiToken.Status.
+type ApiTokenStatus string
+
+// ApiTokenCreate defines model for ApiTokenCreate.
+type ApiTokenCreate struct {
+	// ExpiresAt When the token stops working; at most a year ahead. Without it the token lives until revoked.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// Name Example: Export do spisové služby
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+// ApiTokenCreated defines model for ApiTokenCreated.
+type ApiTokenCreated struct {
+	// Secret The token string (epom_<id>_<secret>), shown only now.
+	Secret string   `json:"secret"`
+	Token  ApiToken `json:"token"`
+}
+
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
 	// Action Example: settings-changed
@@ -177,11 +544,100 @@ type AuditEntry struct {
 	Target  string            `json:"target"`
 }
 
+// AuthProvider defines model for AuthProvider.
+type AuthProvider struct {
+	// Id Example: nia
+	Id string `json:"id"`
+
+	// Name Example: Identita občana
+	Name string `json:"name"`
+
+	// StartUrl Where the browser starts the sign-in; may carry ?next=/app/… (same-site app paths only).
+	//
+	// Example: /auth/oidc/nia
+	StartUrl string `json:"startUrl"`
+}
+
+// DisableTotpRequest Exactly one of code and password.
+type DisableTotpRequest struct {
+	Code     *string `json:"code,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
+
+// EmailRequest defines model for EmailRequest.
+type EmailRequest struct {
+	Email string `json:"email"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON pointer into the request, or the parameter's name
 	Field   string `json:"field"`
 	Message string `json:"message"`
+}
+
+// Invitation defines model for Invitation.
+type Invitation struct {
+	CreatedAt time.Time           `json:"createdAt"`
+	Email     string              `json:"email"`
+	ExpiresAt time.Time           `json:"expiresAt"`
+	Id        openapi_types.UUID  `json:"id"`
+	InvitedBy *openapi_types.UUID `json:"invitedBy,omitempty"`
+	Name      string              `json:"name"`
+	Roles     []string            `json:"roles"`
+	Status    InvitationStatus    `json:"status"`
+}
+
+// InvitationStatus defines model for Invitation.Status.
+type InvitationStatus string
+
+// InvitationAccept defines model for InvitationAccept.
+type InvitationAccept struct {
+	Name     *string `json:"name,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
+
+// InvitationCreate defines model for InvitationCreate.
+type InvitationCreate struct {
+	Email string `json:"email"`
+
+	// Lang Language of the e-mail [cs].
+	Lang  *InvitationCreateLang `json:"lang,omitempty"`
+	Name  *string               `json:"name,omitempty"`
+	Roles []TenantRole          `json:"roles"`
+}
+
+// InvitationCreateLang Language of the e-mail [cs].
+type InvitationCreateLang string
+
+// InvitationPreview defines model for InvitationPreview.
+type InvitationPreview struct {
+	Email     string    `json:"email"`
+	Expired   bool      `json:"expired"`
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	// HasAccount The address has an account, which must sign in to accept.
+	HasAccount  bool     `json:"hasAccount"`
+	InviterName *string  `json:"inviterName,omitempty"`
+	Name        string   `json:"name"`
+	Roles       []string `json:"roles"`
+	TenantName  string   `json:"tenantName"`
+	TenantSlug  string   `json:"tenantSlug"`
+}
+
+// LinkedIdentity defines model for LinkedIdentity.
+type LinkedIdentity struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Email The e-mail the provider gave when the identity was linked
+	Email      string    `json:"email"`
+	LastUsedAt time.Time `json:"lastUsedAt"`
+
+	// Provider Example: nia
+	Provider string `json:"provider"`
+
+	// ProviderName The provider's name, or its id when it is no longer configured
+	ProviderName string `json:"providerName"`
 }
 
 // LocalizedText defines model for LocalizedText.
@@ -242,10 +698,22 @@ type Me struct {
 	Email       string             `json:"email"`
 	Id          openapi_types.UUID `json:"id"`
 	Memberships []Membership       `json:"memberships"`
-	Name        string             `json:"name"`
+
+	// MfaEnabled The user has two-factor sign-in (TOTP) on
+	MfaEnabled bool `json:"mfaEnabled"`
+
+	// MfaRequired The user is staff, the deployment requires two-factor sign-in for staff and this
+	// session has no second factor: every permission-checked operation answers 403
+	// `/problems/mfa-enrolment-required` until the user enrols at /app/ucet (or signs in
+	// again with the code).
+	MfaRequired bool   `json:"mfaRequired"`
+	Name        string `json:"name"`
 
 	// PlatformRoles Roles outside a tenant: platform-admin, operator:CZ051, …
 	PlatformRoles []string `json:"platformRoles"`
+
+	// RecoveryCodesRemaining Unused recovery codes, when two-factor sign-in is on.
+	RecoveryCodesRemaining *int `json:"recoveryCodesRemaining,omitempty"`
 }
 
 // Member defines model for Member.
@@ -254,6 +722,11 @@ type Member struct {
 	Name   string             `json:"name"`
 	Roles  []string           `json:"roles"`
 	UserId openapi_types.UUID `json:"userId"`
+}
+
+// MemberRoles defines model for MemberRoles.
+type MemberRoles struct {
+	Roles []TenantRole `json:"roles"`
 }
 
 // Membership defines model for Membership.
@@ -302,6 +775,264 @@ type Municipality struct {
 	Type string `json:"type"`
 }
 
+// MySession defines model for MySession.
+type MySession struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Current The session of this request
+	Current   bool      `json:"current"`
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	// Id Public id of the session (not its token)
+	Id         openapi_types.UUID `json:"id"`
+	Ip         string             `json:"ip"`
+	LastSeenAt time.Time          `json:"lastSeenAt"`
+
+	// Method How the session was signed in (its assurance).
+	Method    MySessionMethod `json:"method"`
+	UserAgent string          `json:"userAgent"`
+}
+
+// MySessionMethod How the session was signed in (its assurance).
+type MySessionMethod string
+
+// Notice defines model for Notice.
+type Notice struct {
+	ApprovedAt  *time.Time          `json:"approvedAt,omitempty"`
+	ApprovedBy  *openapi_types.UUID `json:"approvedBy,omitempty"`
+	Attachments []NoticeAttachment  `json:"attachments"`
+	AuthorId    openapi_types.UUID  `json:"authorId"`
+	Body        string              `json:"body"`
+
+	// Category Stable codes: vyhlášky a nařízení, rozpočet a finance, územní plán, výběrová řízení a zakázky, volby, oznámení jiných úřadů, ostatní.
+	Category  NoticeCategory `json:"category"`
+	CreatedAt time.Time      `json:"createdAt"`
+
+	// DeliveredOn The day a document posted by public notice counts as delivered: the 15th day after posting (real, or planned while not yet posted); not moved off weekends and holidays.
+	DeliveredOn *openapi_types.Date `json:"deliveredOn,omitempty"`
+
+	// DeliveredOnRestDay Why deliveredOn is not a working day (sobota, neděle or the holiday's name); absent on a working day.
+	DeliveredOnRestDay *string `json:"deliveredOnRestDay,omitempty"`
+
+	// EarliestTakeDownOn The first day the notice may lawfully be taken down (the day after deliveredOn).
+	EarliestTakeDownOn *openapi_types.Date `json:"earliestTakeDownOn,omitempty"`
+	FileMark           string              `json:"fileMark"`
+	Id                 openapi_types.UUID  `json:"id"`
+	Origin             NoticeOrigin        `json:"origin"`
+	OriginName         string              `json:"originName"`
+
+	// PostedAt When it really went up.
+	PostedAt        *time.Time `json:"postedAt,omitempty"`
+	PostingAt       *time.Time `json:"postingAt,omitempty"`
+	ReferenceNumber string     `json:"referenceNumber"`
+
+	// RelevantUntil Absent means until further notice.
+	RelevantUntil *time.Time `json:"relevantUntil,omitempty"`
+
+	// Revision The revision on the board; 0 before posting.
+	Revision int `json:"revision"`
+
+	// State archived: taken down (sejmuto)
+	State          NoticeState `json:"state"`
+	TakeDownReason *string     `json:"takeDownReason,omitempty"`
+
+	// TakenDownAt When it really came down.
+	TakenDownAt *time.Time `json:"takenDownAt,omitempty"`
+	Title       string     `json:"title"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+}
+
+// NoticeOrigin defines model for Notice.Origin.
+type NoticeOrigin string
+
+// NoticeAttachment defines model for NoticeAttachment.
+type NoticeAttachment struct {
+	// ContentType Sniffed from the content.
+	ContentType string             `json:"contentType"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+
+	// Sha256 Hex SHA-256 of the content.
+	Sha256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// NoticeCategory Stable codes: vyhlášky a nařízení, rozpočet a finance, územní plán, výběrová řízení a zakázky, volby, oznámení jiných úřadů, ostatní.
+type NoticeCategory string
+
+// NoticeInput defines model for NoticeInput.
+type NoticeInput struct {
+	// Body Plain text; markup is removed.
+	Body *string `json:"body,omitempty"`
+
+	// Category Stable codes: vyhlášky a nařízení, rozpočet a finance, územní plán, výběrová řízení a zakázky, volby, oznámení jiných úřadů, ostatní.
+	Category NoticeCategory `json:"category"`
+
+	// FileMark Spisová značka.
+	FileMark *string `json:"fileMark,omitempty"`
+
+	// Note Why a posted notice changed (kept with the revision).
+	Note   *string            `json:"note,omitempty"`
+	Origin *NoticeInputOrigin `json:"origin,omitempty"`
+
+	// OriginName The issuing body when origin is other.
+	OriginName *string `json:"originName,omitempty"`
+
+	// PostingAt Planned posting; absent means when published.
+	PostingAt *time.Time `json:"postingAt,omitempty"`
+
+	// ReferenceNumber Číslo jednací.
+	ReferenceNumber *string `json:"referenceNumber,omitempty"`
+
+	// RelevantUntil Planned take-down; absent means until further notice.
+	RelevantUntil *time.Time `json:"relevantUntil,omitempty"`
+	Title         string     `json:"title"`
+}
+
+// NoticeInputOrigin defines model for NoticeInput.Origin.
+type NoticeInputOrigin string
+
+// NoticeList defines model for NoticeList.
+type NoticeList struct {
+	Items []Notice `json:"items"`
+
+	// Total How many notices match the filter in all.
+	Total int `json:"total"`
+}
+
+// NoticeRevision defines model for NoticeRevision.
+type NoticeRevision struct {
+	Attachments []NoticeAttachment `json:"attachments"`
+	Body        string             `json:"body"`
+
+	// Category Stable codes: vyhlášky a nařízení, rozpočet a finance, územní plán, výběrová řízení a zakázky, volby, oznámení jiných úřadů, ostatní.
+	Category        NoticeCategory       `json:"category"`
+	CreatedAt       time.Time            `json:"createdAt"`
+	CreatedBy       *openapi_types.UUID  `json:"createdBy,omitempty"`
+	FileMark        string               `json:"fileMark"`
+	Note            string               `json:"note"`
+	Origin          NoticeRevisionOrigin `json:"origin"`
+	OriginName      string               `json:"originName"`
+	ReferenceNumber string               `json:"referenceNumber"`
+	RelevantUntil   *time.Time           `json:"relevantUntil,omitempty"`
+	Revision        int                  `json:"revision"`
+	Title           string               `json:"title"`
+}
+
+// NoticeRevisionOrigin defines model for NoticeRevision.Origin.
+type NoticeRevisionOrigin string
+
+// NoticeState archived: taken down (sejmuto)
+type NoticeState string
+
+// NoticeboardSettings defines model for NoticeboardSettings.
+type NoticeboardSettings struct {
+	// ApprovalRequired A second clerk (not the author) approves each notice before posting.
+	ApprovalRequired bool `json:"approvalRequired"`
+}
+
+// NoticeboardSnapshot defines model for NoticeboardSnapshot.
+type NoticeboardSnapshot struct {
+	// Content The canonical JSON exactly as hashed: SHA-256 of these bytes (UTF-8) is contentSha256.
+	Content       string             `json:"content"`
+	ContentSha256 string             `json:"contentSha256"`
+	Day           openapi_types.Date `json:"day"`
+	Hash          string             `json:"hash"`
+	NoticeCount   int                `json:"noticeCount"`
+
+	// PrevHash The previous day's hash; zeros for the first day.
+	PrevHash string    `json:"prevHash"`
+	TakenAt  time.Time `json:"takenAt"`
+}
+
+// NoticeboardSnapshotList defines model for NoticeboardSnapshotList.
+type NoticeboardSnapshotList struct {
+	// BrokenDay The first day found altered or missing.
+	BrokenDay *openapi_types.Date `json:"brokenDay,omitempty"`
+
+	// ChainIntact Every day's hashes recompute and match the audit log.
+	ChainIntact bool                         `json:"chainIntact"`
+	Items       []NoticeboardSnapshotSummary `json:"items"`
+	Problem     *string                      `json:"problem,omitempty"`
+}
+
+// NoticeboardSnapshotSummary defines model for NoticeboardSnapshotSummary.
+type NoticeboardSnapshotSummary struct {
+	// Day The day in Europe/Prague.
+	Day openapi_types.Date `json:"day"`
+
+	// Hash Hex SHA-256 of the previous day's hash and this day's content hash.
+	Hash        string    `json:"hash"`
+	NoticeCount int       `json:"noticeCount"`
+	TakenAt     time.Time `json:"takenAt"`
+}
+
+// NoticeboardSubscribers defines model for NoticeboardSubscribers.
+type NoticeboardSubscribers struct {
+	// Confirmed Confirmed subscriptions that have not been cancelled.
+	Confirmed int `json:"confirmed"`
+}
+
+// OperatorMunicipality defines model for OperatorMunicipality.
+type OperatorMunicipality struct {
+	Ico     *string `json:"ico,omitempty"`
+	KodObce string  `json:"kodObce"`
+	Name    string  `json:"name"`
+	Okres   string  `json:"okres"`
+	Orp     string  `json:"orp"`
+
+	// PendingRequest An online request of the municipality waiting for a decision.
+	PendingRequest *openapi_types.UUID `json:"pendingRequest,omitempty"`
+	Population     *int                `json:"population,omitempty"`
+	Tenant         *TenantSummary      `json:"tenant,omitempty"`
+	Type           string              `json:"type"`
+}
+
+// OperatorOnboard defines model for OperatorOnboard.
+type OperatorOnboard struct {
+	AdminEmail string   `json:"adminEmail"`
+	AdminName  string   `json:"adminName"`
+	KodObce    string   `json:"kodObce"`
+	Modules    []string `json:"modules"`
+
+	// Slug Defaults to the municipality's name without diacritics.
+	Slug *string `json:"slug,omitempty"`
+}
+
+// OperatorTenant defines model for OperatorTenant.
+type OperatorTenant struct {
+	// AdminInvited Set on onboarding: whether the first admin was invited.
+	AdminInvited *bool              `json:"adminInvited,omitempty"`
+	CreatedAt    time.Time          `json:"createdAt"`
+	Id           openapi_types.UUID `json:"id"`
+	KodObce      string             `json:"kodObce"`
+	KrajNuts     string             `json:"krajNuts"`
+
+	// LastSignInAt The newest sign-in of its staff.
+	LastSignInAt *time.Time `json:"lastSignInAt,omitempty"`
+	Modules      []string   `json:"modules"`
+	Name         string     `json:"name"`
+	Slug         string     `json:"slug"`
+
+	// Staff People with a role in the tenant.
+	Staff           int          `json:"staff"`
+	Status          TenantStatus `json:"status"`
+	StatusChangedAt time.Time    `json:"statusChangedAt"`
+}
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+// PasswordResetConfirm defines model for PasswordResetConfirm.
+type PasswordResetConfirm struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	Detail *string `json:"detail,omitempty"`
@@ -317,10 +1048,81 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// Codes Single-use codes; each replaces a TOTP code once. Shown only in this answer.
+	Codes []string `json:"codes"`
+}
+
+// SecondFactorChallenge The password was right and the account has two-factor sign-in: no session yet. The
+// pending sign-in cookie is set; finish with `POST /api/v1/session/mfa`.
+type SecondFactorChallenge struct {
+	ExpiresAt time.Time                      `json:"expiresAt"`
+	Methods   []SecondFactorChallengeMethods `json:"methods"`
+
+	// MfaRequired Always true
+	MfaRequired bool `json:"mfaRequired"`
+}
+
+// SecondFactorChallengeMethods defines model for SecondFactorChallenge.Methods.
+type SecondFactorChallengeMethods string
+
+// SecondFactorRequest Exactly one of code and recoveryCode.
+type SecondFactorRequest struct {
+	Code         *string `json:"code,omitempty"`
+	RecoveryCode *string `json:"recoveryCode,omitempty"`
+}
+
 // SignInRequest defines model for SignInRequest.
 type SignInRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+}
+
+// SubscriptionReceipt defines model for SubscriptionReceipt.
+type SubscriptionReceipt struct {
+	Id           openapi_types.UUID `json:"id"`
+	Municipality string             `json:"municipality"`
+}
+
+// SubscriptionRequest defines model for SubscriptionRequest.
+type SubscriptionRequest struct {
+	ContactName  string                    `json:"contactName"`
+	CreatedAt    time.Time                 `json:"createdAt"`
+	DecidedAt    *time.Time                `json:"decidedAt,omitempty"`
+	Email        string                    `json:"email"`
+	Ico          string                    `json:"ico"`
+	Id           openapi_types.UUID        `json:"id"`
+	KodObce      string                    `json:"kodObce"`
+	KrajNuts     string                    `json:"krajNuts"`
+	Modules      []string                  `json:"modules"`
+	Municipality string                    `json:"municipality"`
+	Note         *string                   `json:"note,omitempty"`
+	Phone        *string                   `json:"phone,omitempty"`
+	Reason       *string                   `json:"reason,omitempty"`
+	Status       SubscriptionRequestStatus `json:"status"`
+	TenantId     *openapi_types.UUID       `json:"tenantId,omitempty"`
+	TenantSlug   *string                   `json:"tenantSlug,omitempty"`
+}
+
+// SubscriptionRequestStatus defines model for SubscriptionRequest.Status.
+type SubscriptionRequestStatus string
+
+// SubscriptionRequestInput defines model for SubscriptionRequestInput.
+type SubscriptionRequestInput struct {
+	// Consent Consent to the terms; must be true.
+	Consent     bool   `json:"consent"`
+	ContactName string `json:"contactName"`
+	Email       string `json:"email"`
+
+	// Ico IČO of the municipality
+	Ico     string   `json:"ico"`
+	Modules []string `json:"modules"`
+	Note    *string  `json:"note,omitempty"`
+	Phone   *string  `json:"phone,omitempty"`
+
+	// Website Leave empty. A field people do not see; forms that fill it are treated as bots.
+	Website *string `json:"website,omitempty"`
 }
 
 // Tenant defines model for Tenant.
@@ -400,6 +1202,9 @@ type TenantProfile struct {
 	Website *string `json:"website,omitempty"`
 }
 
+// TenantRole Role templates of a municipality: Správce obce, Úředník, Auditor
+type TenantRole string
+
 // TenantSettings defines model for TenantSettings.
 type TenantSettings struct {
 	Address      *string   `json:"address,omitempty"`
@@ -426,8 +1231,49 @@ type TenantSettingsInput struct {
 // TenantStatus defines model for TenantStatus.
 type TenantStatus string
 
+// TenantSummary defines model for TenantSummary.
+type TenantSummary struct {
+	Id     openapi_types.UUID `json:"id"`
+	Slug   string             `json:"slug"`
+	Status TenantStatus       `json:"status"`
+}
+
+// TokenRequest defines model for TokenRequest.
+type TokenRequest struct {
+	Token string `json:"token"`
+}
+
+// TotpCodeRequest defines model for TotpCodeRequest.
+type TotpCodeRequest struct {
+	Code string `json:"code"`
+}
+
+// TotpEnrolment defines model for TotpEnrolment.
+type TotpEnrolment struct {
+	// OtpauthUri otpauth://totp/epom:… with issuer epom
+	OtpauthUri string `json:"otpauthUri"`
+
+	// QrCode The URI as a QR code, a data:image/png;base64 URL
+	QrCode string `json:"qrCode"`
+
+	// Secret Base32 secret, for typing into the app by hand
+	Secret string `json:"secret"`
+}
+
 // ExportId defines model for ExportId.
 type ExportId = openapi_types.UUID
+
+// Kraj defines model for Kraj.
+type Kraj = string
+
+// NoticeId defines model for NoticeId.
+type NoticeId = openapi_types.UUID
+
+// OperatorTenantId defines model for OperatorTenantId.
+type OperatorTenantId = openapi_types.UUID
+
+// SubscriptionRequestId defines model for SubscriptionRequestId.
+type SubscriptionRequestId = openapi_types.UUID
 
 // TenantRef defines model for TenantRef.
 type TenantRef = string
@@ -441,6 +1287,53 @@ type SearchMunicipalitiesParams struct {
 	Kraj  *string `form:"kraj,omitempty" json:"kraj,omitempty"`
 	Limit *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
+
+// OperatorListMunicipalitiesParams defines parameters for OperatorListMunicipalities.
+type OperatorListMunicipalitiesParams struct {
+	// Q Part of the name (diacritics-insensitive), a kód obce or an IČO.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Status none: without a tenant; otherwise the tenant's status.
+	Status *OperatorListMunicipalitiesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *int                                    `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int                                    `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// OperatorListMunicipalitiesParamsStatus defines parameters for OperatorListMunicipalities.
+type OperatorListMunicipalitiesParamsStatus string
+
+// OperatorListSubscriptionRequestsParams defines parameters for OperatorListSubscriptionRequests.
+type OperatorListSubscriptionRequestsParams struct {
+	Status *OperatorListSubscriptionRequestsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// OperatorListSubscriptionRequestsParamsStatus defines parameters for OperatorListSubscriptionRequests.
+type OperatorListSubscriptionRequestsParamsStatus string
+
+// OperatorApproveSubscriptionRequestJSONBody defines parameters for OperatorApproveSubscriptionRequest.
+type OperatorApproveSubscriptionRequestJSONBody struct {
+	Slug *string `json:"slug,omitempty"`
+}
+
+// OperatorRejectSubscriptionRequestJSONBody defines parameters for OperatorRejectSubscriptionRequest.
+type OperatorRejectSubscriptionRequestJSONBody struct {
+	Reason string `json:"reason"`
+}
+
+// OperatorSetTenantModulesJSONBody defines parameters for OperatorSetTenantModules.
+type OperatorSetTenantModulesJSONBody struct {
+	Modules []string `json:"modules"`
+}
+
+// OperatorSetTenantStatusJSONBody defines parameters for OperatorSetTenantStatus.
+type OperatorSetTenantStatusJSONBody struct {
+	// Reason Required to suspend.
+	Reason *string                               `json:"reason,omitempty"`
+	Status OperatorSetTenantStatusJSONBodyStatus `json:"status"`
+}
+
+// OperatorSetTenantStatusJSONBodyStatus defines parameters for OperatorSetTenantStatus.
+type OperatorSetTenantStatusJSONBodyStatus string
 
 // ListTenantsParams defines parameters for ListTenants.
 type ListTenantsParams struct {
@@ -476,6 +1369,78 @@ type ListMailLogParams struct {
 // ListMailLogParamsStatus defines parameters for ListMailLog.
 type ListMailLogParamsStatus string
 
+// ListNoticesParams defines parameters for ListNotices.
+type ListNoticesParams struct {
+	State    *NoticeState    `form:"state,omitempty" json:"state,omitempty"`
+	Category *NoticeCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// Q Words that must all occur in the title, text, číslo jednací, spisová značka or issuing body; case and diacritics are ignored, a partial word matches.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// From From this day (Europe/Prague) on, by posting date (planned, else created).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Up to and including this day (Europe/Prague).
+	To     *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+	Limit  *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int                `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// UploadNoticeAttachmentMultipartBody defines parameters for UploadNoticeAttachment.
+type UploadNoticeAttachmentMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
+// TakeDownNoticeJSONBody defines parameters for TakeDownNotice.
+type TakeDownNoticeJSONBody struct {
+	Reason string `json:"reason"`
+}
+
+// RegisterAccountJSONRequestBody defines body for RegisterAccount for application/json ContentType.
+type RegisterAccountJSONRequestBody = AccountRegistration
+
+// ResendAccountVerificationJSONRequestBody defines body for ResendAccountVerification for application/json ContentType.
+type ResendAccountVerificationJSONRequestBody = EmailRequest
+
+// VerifyAccountEmailJSONRequestBody defines body for VerifyAccountEmail for application/json ContentType.
+type VerifyAccountEmailJSONRequestBody = TokenRequest
+
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = InvitationAccept
+
+// ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
+type ChangeMyPasswordJSONRequestBody = PasswordChange
+
+// RegenerateRecoveryCodesJSONRequestBody defines body for RegenerateRecoveryCodes for application/json ContentType.
+type RegenerateRecoveryCodesJSONRequestBody = TotpCodeRequest
+
+// DisableTotpJSONRequestBody defines body for DisableTotp for application/json ContentType.
+type DisableTotpJSONRequestBody = DisableTotpRequest
+
+// ConfirmTotpJSONRequestBody defines body for ConfirmTotp for application/json ContentType.
+type ConfirmTotpJSONRequestBody = TotpCodeRequest
+
+// OperatorApproveSubscriptionRequestJSONRequestBody defines body for OperatorApproveSubscriptionRequest for application/json ContentType.
+type OperatorApproveSubscriptionRequestJSONRequestBody OperatorApproveSubscriptionRequestJSONBody
+
+// OperatorRejectSubscriptionRequestJSONRequestBody defines body for OperatorRejectSubscriptionRequest for application/json ContentType.
+type OperatorRejectSubscriptionRequestJSONRequestBody OperatorRejectSubscriptionRequestJSONBody
+
+// OperatorOnboardTenantJSONRequestBody defines body for OperatorOnboardTenant for application/json ContentType.
+type OperatorOnboardTenantJSONRequestBody = OperatorOnboard
+
+// OperatorSetTenantModulesJSONRequestBody defines body for OperatorSetTenantModules for application/json ContentType.
+type OperatorSetTenantModulesJSONRequestBody OperatorSetTenantModulesJSONBody
+
+// OperatorSetTenantStatusJSONRequestBody defines body for OperatorSetTenantStatus for application/json ContentType.
+type OperatorSetTenantStatusJSONRequestBody OperatorSetTenantStatusJSONBody
+
+// RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
+type RequestPasswordResetJSONRequestBody = EmailRequest
+
+// ConfirmPasswordResetJSONRequestBody defines body for ConfirmPasswordReset for application/json ContentType.
+type ConfirmPasswordResetJSONRequestBody = PasswordResetConfirm
+
 // CreateTenantJSONRequestBody defines body for CreateTenant for application/json ContentType.
 type CreateTenantJSONRequestBody = TenantCreate
 
@@ -485,20 +1450,128 @@ type UpdateTenantStatusJSONRequestBody UpdateTenantStatusJSONBody
 // SignInJSONRequestBody defines body for SignIn for application/json ContentType.
 type SignInJSONRequestBody = SignInRequest
 
+// SignInSecondFactorJSONRequestBody defines body for SignInSecondFactor for application/json ContentType.
+type SignInSecondFactorJSONRequestBody = SecondFactorRequest
+
+// SubmitSubscriptionRequestJSONRequestBody defines body for SubmitSubscriptionRequest for application/json ContentType.
+type SubmitSubscriptionRequestJSONRequestBody = SubscriptionRequestInput
+
+// CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
+type CreateInvitationJSONRequestBody = InvitationCreate
+
+// SetMemberRolesJSONRequestBody defines body for SetMemberRoles for application/json ContentType.
+type SetMemberRolesJSONRequestBody = MemberRoles
+
+// CreateNoticeJSONRequestBody defines body for CreateNotice for application/json ContentType.
+type CreateNoticeJSONRequestBody = NoticeInput
+
+// UpdateNoticeJSONRequestBody defines body for UpdateNotice for application/json ContentType.
+type UpdateNoticeJSONRequestBody = NoticeInput
+
+// UploadNoticeAttachmentMultipartRequestBody defines body for UploadNoticeAttachment for multipart/form-data ContentType.
+type UploadNoticeAttachmentMultipartRequestBody UploadNoticeAttachmentMultipartBody
+
+// TakeDownNoticeJSONRequestBody defines body for TakeDownNotice for application/json ContentType.
+type TakeDownNoticeJSONRequestBody TakeDownNoticeJSONBody
+
+// UpdateNoticeboardSettingsJSONRequestBody defines body for UpdateNoticeboardSettings for application/json ContentType.
+type UpdateNoticeboardSettingsJSONRequestBody = NoticeboardSettings
+
 // UpdateTenantSettingsJSONRequestBody defines body for UpdateTenantSettings for application/json ContentType.
 type UpdateTenantSettingsJSONRequestBody = TenantSettingsInput
 
+// CreateApiTokenJSONRequestBody defines body for CreateApiToken for application/json ContentType.
+type CreateApiTokenJSONRequestBody = ApiTokenCreate
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// RegisterAccount A citizen registers; a verification link is e-mailed
+	// (POST /api/v1/accounts)
+	RegisterAccount(c *gin.Context)
+	// ResendAccountVerification Send a new verification link (same answer whether or not the address has an account)
+	// (POST /api/v1/accounts/verification)
+	ResendAccountVerification(c *gin.Context)
+	// VerifyAccountEmail Redeem an e-mail verification link
+	// (POST /api/v1/accounts/verify)
+	VerifyAccountEmail(c *gin.Context)
+	// ListAuthProviders External identity providers one can sign in with (OpenID Connect)
+	// (GET /api/v1/auth/providers)
+	ListAuthProviders(c *gin.Context)
 	// SearchMunicipalities Search the ČSÚ catalogue of all Czech municipalities
 	// (GET /api/v1/catalogue/municipalities)
 	SearchMunicipalities(c *gin.Context, params SearchMunicipalitiesParams)
+	// GetInvitation What an invitation link is for (the accept page)
+	// (GET /api/v1/invitations/{token})
+	GetInvitation(c *gin.Context, token string)
+	// AcceptInvitation Accept an invitation
+	// (POST /api/v1/invitations/{token}/accept)
+	AcceptInvitation(c *gin.Context, token string)
 	// GetMe The signed-in user, their memberships and the session's CSRF token
 	// (GET /api/v1/me)
 	GetMe(c *gin.Context)
+	// ListMyIdentities External identities linked to my account
+	// (GET /api/v1/me/identities)
+	ListMyIdentities(c *gin.Context)
+	// UnlinkMyIdentity Unlink an external identity from my account
+	// (DELETE /api/v1/me/identities/{provider})
+	UnlinkMyIdentity(c *gin.Context, provider string)
+	// ChangeMyPassword Change the signed-in user's password; ends the user's other sessions
+	// (PUT /api/v1/me/password)
+	ChangeMyPassword(c *gin.Context)
+	// RegenerateRecoveryCodes Replace the recovery codes (needs a current TOTP code); the old ones stop working
+	// (POST /api/v1/me/recovery-codes)
+	RegenerateRecoveryCodes(c *gin.Context)
+	// RevokeOtherSessions Sign out every other session of mine
+	// (DELETE /api/v1/me/sessions)
+	RevokeOtherSessions(c *gin.Context)
+	// ListMySessions My signed-in sessions
+	// (GET /api/v1/me/sessions)
+	ListMySessions(c *gin.Context)
+	// RevokeMySession Sign out one of my sessions (404 for another user's)
+	// (DELETE /api/v1/me/sessions/{sessionId})
+	RevokeMySession(c *gin.Context, sessionId openapi_types.UUID)
+	// DisableTotp Turn two-factor sign-in off (with a current code or the password)
+	// (DELETE /api/v1/me/totp)
+	DisableTotp(c *gin.Context)
+	// StartTotp Start two-factor enrolment; returns a new secret, its otpauth URI and a QR code
+	// (POST /api/v1/me/totp)
+	StartTotp(c *gin.Context)
+	// ConfirmTotp Turn two-factor sign-in on with a code from the new secret; returns the recovery codes once
+	// (POST /api/v1/me/totp/confirm)
+	ConfirmTotp(c *gin.Context)
 	// ListModules Catalogue of the agenda modules this deployment offers
 	// (GET /api/v1/modules)
 	ListModules(c *gin.Context)
+	// OperatorListMunicipalities The kraj's municipalities from the catalogue, with their tenant status
+	// (GET /api/v1/operator/{kraj}/municipalities)
+	OperatorListMunicipalities(c *gin.Context, kraj Kraj, params OperatorListMunicipalitiesParams)
+	// OperatorListSubscriptionRequests The kraj's online subscription requests, newest first
+	// (GET /api/v1/operator/{kraj}/subscription-requests)
+	OperatorListSubscriptionRequests(c *gin.Context, kraj Kraj, params OperatorListSubscriptionRequestsParams)
+	// OperatorApproveSubscriptionRequest Approve a request; creates the tenant and invites the applicant as its admin
+	// (POST /api/v1/operator/{kraj}/subscription-requests/{requestId}/approve)
+	OperatorApproveSubscriptionRequest(c *gin.Context, kraj Kraj, requestId SubscriptionRequestId)
+	// OperatorRejectSubscriptionRequest Reject a request with a reason, which is e-mailed to the applicant
+	// (POST /api/v1/operator/{kraj}/subscription-requests/{requestId}/reject)
+	OperatorRejectSubscriptionRequest(c *gin.Context, kraj Kraj, requestId SubscriptionRequestId)
+	// OperatorOnboardTenant Connect a municipality of the kraj (create its tenant, invite its first admin)
+	// (POST /api/v1/operator/{kraj}/tenants)
+	OperatorOnboardTenant(c *gin.Context, kraj Kraj)
+	// OperatorGetTenant A tenant of the kraj and its usage (no agenda data)
+	// (GET /api/v1/operator/{kraj}/tenants/{tenantId})
+	OperatorGetTenant(c *gin.Context, kraj Kraj, tenantId OperatorTenantId)
+	// OperatorSetTenantModules Set the modules a tenant has switched on
+	// (PUT /api/v1/operator/{kraj}/tenants/{tenantId}/modules)
+	OperatorSetTenantModules(c *gin.Context, kraj Kraj, tenantId OperatorTenantId)
+	// OperatorSetTenantStatus Suspend (with a reason) or reactivate a tenant
+	// (PUT /api/v1/operator/{kraj}/tenants/{tenantId}/status)
+	OperatorSetTenantStatus(c *gin.Context, kraj Kraj, tenantId OperatorTenantId)
+	// RequestPasswordReset E-mail a password reset link (same answer whether or not the address has an account)
+	// (POST /api/v1/password-reset)
+	RequestPasswordReset(c *gin.Context)
+	// ConfirmPasswordReset Set a new password with a reset link; ends every session of the account
+	// (POST /api/v1/password-reset/confirm)
+	ConfirmPasswordReset(c *gin.Context)
 	// ListTenants All tenants of the deployment
 	// (GET /api/v1/platform/tenants)
 	ListTenants(c *gin.Context, params ListTenantsParams)
@@ -514,6 +1587,12 @@ type ServerInterface interface {
 	// SignIn Sign in with e-mail and password; sets the session cookie
 	// (POST /api/v1/session)
 	SignIn(c *gin.Context)
+	// SignInSecondFactor Finish a two-step sign-in with a TOTP code or a recovery code
+	// (POST /api/v1/session/mfa)
+	SignInSecondFactor(c *gin.Context)
+	// SubmitSubscriptionRequest A municipality orders epom (online subscription); its kraj's operator decides
+	// (POST /api/v1/subscription-requests)
+	SubmitSubscriptionRequest(c *gin.Context)
 	// GetTenant Public profile of a municipality that uses epom
 	// (GET /api/v1/tenants/{tenant})
 	GetTenant(c *gin.Context, tenant TenantRef)
@@ -532,6 +1611,15 @@ type ServerInterface interface {
 	// DownloadTenantExport Download a finished data export (a tar archive)
 	// (GET /api/v1/tenants/{tenant}/exports/{exportId}/download)
 	DownloadTenantExport(c *gin.Context, tenant TenantRef, exportId ExportId)
+	// ListInvitations Open invitations (pending or expired), newest first
+	// (GET /api/v1/tenants/{tenant}/invitations)
+	ListInvitations(c *gin.Context, tenant TenantRef)
+	// CreateInvitation Invite someone to work for the municipality (sends the invitation e-mail)
+	// (POST /api/v1/tenants/{tenant}/invitations)
+	CreateInvitation(c *gin.Context, tenant TenantRef)
+	// RevokeInvitation Withdraw an invitation; its link stops working
+	// (DELETE /api/v1/tenants/{tenant}/invitations/{invitationId})
+	RevokeInvitation(c *gin.Context, tenant TenantRef, invitationId openapi_types.UUID)
 	// ListMailLog What the municipality's epom sent to whom and when, newest first
 	// (GET /api/v1/tenants/{tenant}/mail-log)
 	ListMailLog(c *gin.Context, tenant TenantRef, params ListMailLogParams)
@@ -541,15 +1629,81 @@ type ServerInterface interface {
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(c *gin.Context, tenant TenantRef)
+	// SetMemberRoles Set a member's roles; an empty list removes the member
+	// (PUT /api/v1/tenants/{tenant}/members/{userId}/roles)
+	SetMemberRoles(c *gin.Context, tenant TenantRef, userId openapi_types.UUID)
 	// ListTenantModules The modules this tenant has switched on
 	// (GET /api/v1/tenants/{tenant}/modules)
 	ListTenantModules(c *gin.Context, tenant TenantRef)
+	// ListNotices The board's notices for clerks, newest first, filtered and paged
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices)
+	ListNotices(c *gin.Context, tenant TenantRef, params ListNoticesParams)
+	// CreateNotice Write a new notice (a draft)
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices)
+	CreateNotice(c *gin.Context, tenant TenantRef)
+	// GetNotice One notice with its current attachments
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId})
+	GetNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// UpdateNotice Change a notice; after posting, every change is a new revision
+	// (PUT /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId})
+	UpdateNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// ApproveNotice Approve a notice (never one's own); it is then posted or scheduled as planned
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/approve)
+	ApproveNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// UploadNoticeAttachment Attach a document (PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG; the type is read from the content)
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments)
+	UploadNoticeAttachment(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// DeleteNoticeAttachment Remove an attachment of a notice not yet posted
+	// (DELETE /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId})
+	DeleteNoticeAttachment(c *gin.Context, tenant TenantRef, noticeId NoticeId, attachmentId openapi_types.UUID)
+	// DownloadNoticeAttachment Download an attachment
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId})
+	DownloadNoticeAttachment(c *gin.Context, tenant TenantRef, noticeId NoticeId, attachmentId openapi_types.UUID)
+	// PublishNotice Post a draft now, or schedule it for its posting time (boards without approval)
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/publish)
+	PublishNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// ListNoticeRevisions Every version of a notice since it was posted, oldest first
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/revisions)
+	ListNoticeRevisions(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// GetNoticeRevision One version of a notice as it hung on the board
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/revisions/{revision})
+	GetNoticeRevision(c *gin.Context, tenant TenantRef, noticeId NoticeId, revision int)
+	// SubmitNotice Ask a second clerk to approve a draft
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/submit)
+	SubmitNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// TakeDownNotice Take a posted notice down before its time, with a reason
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/take-down)
+	TakeDownNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
+	// GetNoticeboardSettings The board's settings
+	// (GET /api/v1/tenants/{tenant}/noticeboard/settings)
+	GetNoticeboardSettings(c *gin.Context, tenant TenantRef)
+	// UpdateNoticeboardSettings Change the board's settings
+	// (PUT /api/v1/tenants/{tenant}/noticeboard/settings)
+	UpdateNoticeboardSettings(c *gin.Context, tenant TenantRef)
+	// ListNoticeboardSnapshots The board's daily snapshots (proof of posting), newest first, and whether their chain is intact
+	// (GET /api/v1/tenants/{tenant}/noticeboard/snapshots)
+	ListNoticeboardSnapshots(c *gin.Context, tenant TenantRef)
+	// GetNoticeboardSnapshot One day's snapshot with its canonical JSON
+	// (GET /api/v1/tenants/{tenant}/noticeboard/snapshots/{day})
+	GetNoticeboardSnapshot(c *gin.Context, tenant TenantRef, day openapi_types.Date)
+	// GetNoticeboardSubscribers How many citizens receive the board's notices by e-mail (no addresses)
+	// (GET /api/v1/tenants/{tenant}/noticeboard/subscribers)
+	GetNoticeboardSubscribers(c *gin.Context, tenant TenantRef)
 	// GetTenantSettings The municipality's own settings
 	// (GET /api/v1/tenants/{tenant}/settings)
 	GetTenantSettings(c *gin.Context, tenant TenantRef)
 	// UpdateTenantSettings Replace the municipality's own settings
 	// (PUT /api/v1/tenants/{tenant}/settings)
 	UpdateTenantSettings(c *gin.Context, tenant TenantRef)
+	// ListApiTokens The municipality's API tokens, newest first, and the scopes the caller may grant
+	// (GET /api/v1/tenants/{tenant}/tokens)
+	ListApiTokens(c *gin.Context, tenant TenantRef)
+	// CreateApiToken Create an API token
+	// (POST /api/v1/tenants/{tenant}/tokens)
+	CreateApiToken(c *gin.Context, tenant TenantRef)
+	// RevokeApiToken Revoke an API token (it stops working at once)
+	// (POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke)
+	RevokeApiToken(c *gin.Context, tenant TenantRef, tokenId openapi_types.UUID)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -560,6 +1714,58 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// RegisterAccount operation middleware
+func (siw *ServerInterfaceWrapper) RegisterAccount(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterAccount(c)
+}
+
+// ResendAccountVerification operation middleware
+func (siw *ServerInterfaceWrapper) ResendAccountVerification(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResendAccountVerification(c)
+}
+
+// VerifyAccountEmail operation middleware
+func (siw *ServerInterfaceWrapper) VerifyAccountEmail(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyAccountEmail(c)
+}
+
+// ListAuthProviders operation middleware
+func (siw *ServerInterfaceWrapper) ListAuthProviders(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListAuthProviders(c)
+}
 
 // SearchMunicipalities operation middleware
 func (siw *ServerInterfaceWrapper) SearchMunicipalities(c *gin.Context) {
@@ -604,6 +1810,56 @@ func (siw *ServerInterfaceWrapper) SearchMunicipalities(c *gin.Context) {
 	siw.Handler.SearchMunicipalities(c, params)
 }
 
+// GetInvitation operation middleware
+func (siw *ServerInterfaceWrapper) GetInvitation(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", c.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter token: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetInvitation(c, token)
+}
+
+// AcceptInvitation operation middleware
+func (siw *ServerInterfaceWrapper) AcceptInvitation(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", c.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter token: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AcceptInvitation(c, token)
+}
+
 // GetMe operation middleware
 func (siw *ServerInterfaceWrapper) GetMe(c *gin.Context) {
 
@@ -617,6 +1873,160 @@ func (siw *ServerInterfaceWrapper) GetMe(c *gin.Context) {
 	siw.Handler.GetMe(c)
 }
 
+// ListMyIdentities operation middleware
+func (siw *ServerInterfaceWrapper) ListMyIdentities(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMyIdentities(c)
+}
+
+// UnlinkMyIdentity operation middleware
+func (siw *ServerInterfaceWrapper) UnlinkMyIdentity(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "provider" -------------
+	var provider string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "provider", c.Param("provider"), &provider, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter provider: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UnlinkMyIdentity(c, provider)
+}
+
+// ChangeMyPassword operation middleware
+func (siw *ServerInterfaceWrapper) ChangeMyPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ChangeMyPassword(c)
+}
+
+// RegenerateRecoveryCodes operation middleware
+func (siw *ServerInterfaceWrapper) RegenerateRecoveryCodes(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegenerateRecoveryCodes(c)
+}
+
+// RevokeOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) RevokeOtherSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeOtherSessions(c)
+}
+
+// ListMySessions operation middleware
+func (siw *ServerInterfaceWrapper) ListMySessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMySessions(c)
+}
+
+// RevokeMySession operation middleware
+func (siw *ServerInterfaceWrapper) RevokeMySession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", c.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sessionId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeMySession(c, sessionId)
+}
+
+// DisableTotp operation middleware
+func (siw *ServerInterfaceWrapper) DisableTotp(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DisableTotp(c)
+}
+
+// StartTotp operation middleware
+func (siw *ServerInterfaceWrapper) StartTotp(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StartTotp(c)
+}
+
+// ConfirmTotp operation middleware
+func (siw *ServerInterfaceWrapper) ConfirmTotp(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ConfirmTotp(c)
+}
+
 // ListModules operation middleware
 func (siw *ServerInterfaceWrapper) ListModules(c *gin.Context) {
 
@@ -628,6 +2038,323 @@ func (siw *ServerInterfaceWrapper) ListModules(c *gin.Context) {
 	}
 
 	siw.Handler.ListModules(c)
+}
+
+// OperatorListMunicipalities operation middleware
+func (siw *ServerInterfaceWrapper) OperatorListMunicipalities(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params OperatorListMunicipalitiesParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", c.Request.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter offset: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorListMunicipalities(c, kraj, params)
+}
+
+// OperatorListSubscriptionRequests operation middleware
+func (siw *ServerInterfaceWrapper) OperatorListSubscriptionRequests(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params OperatorListSubscriptionRequestsParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorListSubscriptionRequests(c, kraj, params)
+}
+
+// OperatorApproveSubscriptionRequest operation middleware
+func (siw *ServerInterfaceWrapper) OperatorApproveSubscriptionRequest(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "requestId" -------------
+	var requestId SubscriptionRequestId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "requestId", c.Param("requestId"), &requestId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter requestId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorApproveSubscriptionRequest(c, kraj, requestId)
+}
+
+// OperatorRejectSubscriptionRequest operation middleware
+func (siw *ServerInterfaceWrapper) OperatorRejectSubscriptionRequest(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "requestId" -------------
+	var requestId SubscriptionRequestId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "requestId", c.Param("requestId"), &requestId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter requestId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorRejectSubscriptionRequest(c, kraj, requestId)
+}
+
+// OperatorOnboardTenant operation middleware
+func (siw *ServerInterfaceWrapper) OperatorOnboardTenant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorOnboardTenant(c, kraj)
+}
+
+// OperatorGetTenant operation middleware
+func (siw *ServerInterfaceWrapper) OperatorGetTenant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "tenantId" -------------
+	var tenantId OperatorTenantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenantId", c.Param("tenantId"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenantId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorGetTenant(c, kraj, tenantId)
+}
+
+// OperatorSetTenantModules operation middleware
+func (siw *ServerInterfaceWrapper) OperatorSetTenantModules(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "tenantId" -------------
+	var tenantId OperatorTenantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenantId", c.Param("tenantId"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenantId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorSetTenantModules(c, kraj, tenantId)
+}
+
+// OperatorSetTenantStatus operation middleware
+func (siw *ServerInterfaceWrapper) OperatorSetTenantStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kraj" -------------
+	var kraj Kraj
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kraj", c.Param("kraj"), &kraj, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kraj: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "tenantId" -------------
+	var tenantId OperatorTenantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenantId", c.Param("tenantId"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenantId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.OperatorSetTenantStatus(c, kraj, tenantId)
+}
+
+// RequestPasswordReset operation middleware
+func (siw *ServerInterfaceWrapper) RequestPasswordReset(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RequestPasswordReset(c)
+}
+
+// ConfirmPasswordReset operation middleware
+func (siw *ServerInterfaceWrapper) ConfirmPasswordReset(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ConfirmPasswordReset(c)
 }
 
 // ListTenants operation middleware
@@ -743,6 +2470,32 @@ func (siw *ServerInterfaceWrapper) SignIn(c *gin.Context) {
 	}
 
 	siw.Handler.SignIn(c)
+}
+
+// SignInSecondFactor operation middleware
+func (siw *ServerInterfaceWrapper) SignInSecondFactor(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SignInSecondFactor(c)
+}
+
+// SubmitSubscriptionRequest operation middleware
+func (siw *ServerInterfaceWrapper) SubmitSubscriptionRequest(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SubmitSubscriptionRequest(c)
 }
 
 // GetTenant operation middleware
@@ -924,6 +2677,90 @@ func (siw *ServerInterfaceWrapper) DownloadTenantExport(c *gin.Context) {
 	siw.Handler.DownloadTenantExport(c, tenant, exportId)
 }
 
+// ListInvitations operation middleware
+func (siw *ServerInterfaceWrapper) ListInvitations(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListInvitations(c, tenant)
+}
+
+// CreateInvitation operation middleware
+func (siw *ServerInterfaceWrapper) CreateInvitation(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateInvitation(c, tenant)
+}
+
+// RevokeInvitation operation middleware
+func (siw *ServerInterfaceWrapper) RevokeInvitation(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "invitationId" -------------
+	var invitationId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "invitationId", c.Param("invitationId"), &invitationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter invitationId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeInvitation(c, tenant, invitationId)
+}
+
 // ListMailLog operation middleware
 func (siw *ServerInterfaceWrapper) ListMailLog(c *gin.Context) {
 
@@ -1051,6 +2888,40 @@ func (siw *ServerInterfaceWrapper) ListMembers(c *gin.Context) {
 	siw.Handler.ListMembers(c, tenant)
 }
 
+// SetMemberRoles operation middleware
+func (siw *ServerInterfaceWrapper) SetMemberRoles(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", c.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter userId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetMemberRoles(c, tenant, userId)
+}
+
 // ListTenantModules operation middleware
 func (siw *ServerInterfaceWrapper) ListTenantModules(c *gin.Context) {
 
@@ -1074,6 +2945,650 @@ func (siw *ServerInterfaceWrapper) ListTenantModules(c *gin.Context) {
 	}
 
 	siw.Handler.ListTenantModules(c, tenant)
+}
+
+// ListNotices operation middleware
+func (siw *ServerInterfaceWrapper) ListNotices(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNoticesParams
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", c.Request.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter state: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", c.Request.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter category: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", c.Request.URL.Query(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter offset: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListNotices(c, tenant, params)
+}
+
+// CreateNotice operation middleware
+func (siw *ServerInterfaceWrapper) CreateNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateNotice(c, tenant)
+}
+
+// GetNotice operation middleware
+func (siw *ServerInterfaceWrapper) GetNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNotice(c, tenant, noticeId)
+}
+
+// UpdateNotice operation middleware
+func (siw *ServerInterfaceWrapper) UpdateNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateNotice(c, tenant, noticeId)
+}
+
+// ApproveNotice operation middleware
+func (siw *ServerInterfaceWrapper) ApproveNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ApproveNotice(c, tenant, noticeId)
+}
+
+// UploadNoticeAttachment operation middleware
+func (siw *ServerInterfaceWrapper) UploadNoticeAttachment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UploadNoticeAttachment(c, tenant, noticeId)
+}
+
+// DeleteNoticeAttachment operation middleware
+func (siw *ServerInterfaceWrapper) DeleteNoticeAttachment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "attachmentId" -------------
+	var attachmentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "attachmentId", c.Param("attachmentId"), &attachmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter attachmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteNoticeAttachment(c, tenant, noticeId, attachmentId)
+}
+
+// DownloadNoticeAttachment operation middleware
+func (siw *ServerInterfaceWrapper) DownloadNoticeAttachment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "attachmentId" -------------
+	var attachmentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "attachmentId", c.Param("attachmentId"), &attachmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter attachmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DownloadNoticeAttachment(c, tenant, noticeId, attachmentId)
+}
+
+// PublishNotice operation middleware
+func (siw *ServerInterfaceWrapper) PublishNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.PublishNotice(c, tenant, noticeId)
+}
+
+// ListNoticeRevisions operation middleware
+func (siw *ServerInterfaceWrapper) ListNoticeRevisions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListNoticeRevisions(c, tenant, noticeId)
+}
+
+// GetNoticeRevision operation middleware
+func (siw *ServerInterfaceWrapper) GetNoticeRevision(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "revision" -------------
+	var revision int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "revision", c.Param("revision"), &revision, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter revision: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNoticeRevision(c, tenant, noticeId, revision)
+}
+
+// SubmitNotice operation middleware
+func (siw *ServerInterfaceWrapper) SubmitNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SubmitNotice(c, tenant, noticeId)
+}
+
+// TakeDownNotice operation middleware
+func (siw *ServerInterfaceWrapper) TakeDownNotice(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.TakeDownNotice(c, tenant, noticeId)
+}
+
+// GetNoticeboardSettings operation middleware
+func (siw *ServerInterfaceWrapper) GetNoticeboardSettings(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNoticeboardSettings(c, tenant)
+}
+
+// UpdateNoticeboardSettings operation middleware
+func (siw *ServerInterfaceWrapper) UpdateNoticeboardSettings(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateNoticeboardSettings(c, tenant)
+}
+
+// ListNoticeboardSnapshots operation middleware
+func (siw *ServerInterfaceWrapper) ListNoticeboardSnapshots(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListNoticeboardSnapshots(c, tenant)
+}
+
+// GetNoticeboardSnapshot operation middleware
+func (siw *ServerInterfaceWrapper) GetNoticeboardSnapshot(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "day" -------------
+	var day openapi_types.Date
+
+	err = runtime.BindStyledParameterWithOptions("simple", "day", c.Param("day"), &day, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "date", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter day: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNoticeboardSnapshot(c, tenant, day)
+}
+
+// GetNoticeboardSubscribers operation middleware
+func (siw *ServerInterfaceWrapper) GetNoticeboardSubscribers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNoticeboardSubscribers(c, tenant)
 }
 
 // GetTenantSettings operation middleware
@@ -1126,6 +3641,90 @@ func (siw *ServerInterfaceWrapper) UpdateTenantSettings(c *gin.Context) {
 	siw.Handler.UpdateTenantSettings(c, tenant)
 }
 
+// ListApiTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListApiTokens(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListApiTokens(c, tenant)
+}
+
+// CreateApiToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateApiToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateApiToken(c, tenant)
+}
+
+// RevokeApiToken operation middleware
+func (siw *ServerInterfaceWrapper) RevokeApiToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", c.Param("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tokenId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeApiToken(c, tenant, tokenId)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -1155,27 +3754,219 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 
 	router.GET(options.BaseURL+"/api/v1/modules", wrapper.ListModules)
 	router.GET(options.BaseURL+"/api/v1/catalogue/municipalities", wrapper.SearchMunicipalities)
+	router.GET(options.BaseURL+"/api/v1/auth/providers", wrapper.ListAuthProviders)
+	router.GET(options.BaseURL+"/api/v1/me/identities", wrapper.ListMyIdentities)
+	router.DELETE(options.BaseURL+"/api/v1/me/identities/:provider", wrapper.UnlinkMyIdentity)
 	router.DELETE(options.BaseURL+"/api/v1/session", wrapper.SignOut)
 	router.POST(options.BaseURL+"/api/v1/session", wrapper.SignIn)
+	router.POST(options.BaseURL+"/api/v1/accounts", wrapper.RegisterAccount)
+	router.POST(options.BaseURL+"/api/v1/accounts/verify", wrapper.VerifyAccountEmail)
+	router.POST(options.BaseURL+"/api/v1/accounts/verification", wrapper.ResendAccountVerification)
+	router.POST(options.BaseURL+"/api/v1/password-reset", wrapper.RequestPasswordReset)
+	router.POST(options.BaseURL+"/api/v1/password-reset/confirm", wrapper.ConfirmPasswordReset)
+	router.PUT(options.BaseURL+"/api/v1/me/password", wrapper.ChangeMyPassword)
 	router.GET(options.BaseURL+"/api/v1/me", wrapper.GetMe)
+	router.POST(options.BaseURL+"/api/v1/session/mfa", wrapper.SignInSecondFactor)
+	router.DELETE(options.BaseURL+"/api/v1/me/totp", wrapper.DisableTotp)
+	router.POST(options.BaseURL+"/api/v1/me/totp", wrapper.StartTotp)
+	router.POST(options.BaseURL+"/api/v1/me/totp/confirm", wrapper.ConfirmTotp)
+	router.POST(options.BaseURL+"/api/v1/me/recovery-codes", wrapper.RegenerateRecoveryCodes)
+	router.DELETE(options.BaseURL+"/api/v1/me/sessions", wrapper.RevokeOtherSessions)
+	router.GET(options.BaseURL+"/api/v1/me/sessions", wrapper.ListMySessions)
+	router.DELETE(options.BaseURL+"/api/v1/me/sessions/:sessionId", wrapper.RevokeMySession)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant", wrapper.GetTenant)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/modules", wrapper.ListTenantModules)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/settings", wrapper.GetTenantSettings)
 	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/settings", wrapper.UpdateTenantSettings)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/members", wrapper.ListMembers)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/tokens", wrapper.ListApiTokens)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/tokens", wrapper.CreateApiToken)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/tokens/:tokenId/revoke", wrapper.RevokeApiToken)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports", wrapper.ListTenantExports)
 	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/exports", wrapper.CreateTenantExport)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId", wrapper.GetTenantExport)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId/download", wrapper.DownloadTenantExport)
+	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/members/:userId/roles", wrapper.SetMemberRoles)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/invitations", wrapper.ListInvitations)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/invitations", wrapper.CreateInvitation)
+	router.DELETE(options.BaseURL+"/api/v1/tenants/:tenant/invitations/:invitationId", wrapper.RevokeInvitation)
+	router.GET(options.BaseURL+"/api/v1/invitations/:token", wrapper.GetInvitation)
+	router.POST(options.BaseURL+"/api/v1/invitations/:token/accept", wrapper.AcceptInvitation)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/mail-log", wrapper.ListMailLog)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/mail-log/:id", wrapper.GetMailLogEntry)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/audit", wrapper.ListAuditLog)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices", wrapper.ListNotices)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices", wrapper.CreateNotice)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId", wrapper.GetNotice)
+	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId", wrapper.UpdateNotice)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/submit", wrapper.SubmitNotice)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/approve", wrapper.ApproveNotice)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/publish", wrapper.PublishNotice)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/take-down", wrapper.TakeDownNotice)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/revisions", wrapper.ListNoticeRevisions)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/revisions/:revision", wrapper.GetNoticeRevision)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/attachments", wrapper.UploadNoticeAttachment)
+	router.DELETE(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/attachments/:attachmentId", wrapper.DeleteNoticeAttachment)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/attachments/:attachmentId", wrapper.DownloadNoticeAttachment)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/settings", wrapper.GetNoticeboardSettings)
+	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/settings", wrapper.UpdateNoticeboardSettings)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/snapshots", wrapper.ListNoticeboardSnapshots)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/snapshots/:day", wrapper.GetNoticeboardSnapshot)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/subscribers", wrapper.GetNoticeboardSubscribers)
 	router.GET(options.BaseURL+"/api/v1/platform/tenants", wrapper.ListTenants)
 	router.POST(options.BaseURL+"/api/v1/platform/tenants", wrapper.CreateTenant)
 	router.PATCH(options.BaseURL+"/api/v1/platform/tenants/:tenantId", wrapper.UpdateTenantStatus)
+	router.POST(options.BaseURL+"/api/v1/subscription-requests", wrapper.SubmitSubscriptionRequest)
+	router.GET(options.BaseURL+"/api/v1/operator/:kraj/municipalities", wrapper.OperatorListMunicipalities)
+	router.POST(options.BaseURL+"/api/v1/operator/:kraj/tenants", wrapper.OperatorOnboardTenant)
+	router.GET(options.BaseURL+"/api/v1/operator/:kraj/tenants/:tenantId", wrapper.OperatorGetTenant)
+	router.PUT(options.BaseURL+"/api/v1/operator/:kraj/tenants/:tenantId/modules", wrapper.OperatorSetTenantModules)
+	router.PUT(options.BaseURL+"/api/v1/operator/:kraj/tenants/:tenantId/status", wrapper.OperatorSetTenantStatus)
+	router.GET(options.BaseURL+"/api/v1/operator/:kraj/subscription-requests", wrapper.OperatorListSubscriptionRequests)
+	router.POST(options.BaseURL+"/api/v1/operator/:kraj/subscription-requests/:requestId/approve", wrapper.OperatorApproveSubscriptionRequest)
+	router.POST(options.BaseURL+"/api/v1/operator/:kraj/subscription-requests/:requestId/reject", wrapper.OperatorRejectSubscriptionRequest)
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type RegisterAccountRequestObject struct {
+	Body *RegisterAccountJSONRequestBody
+}
+
+type RegisterAccountResponseObject interface {
+	VisitRegisterAccountResponse(w http.ResponseWriter) error
+}
+
+type RegisterAccount202Response struct {
+}
+
+func (response RegisterAccount202Response) VisitRegisterAccountResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type RegisterAccountdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RegisterAccountdefaultApplicationProblemPlusJSONResponse) VisitRegisterAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendAccountVerificationRequestObject struct {
+	Body *ResendAccountVerificationJSONRequestBody
+}
+
+type ResendAccountVerificationResponseObject interface {
+	VisitResendAccountVerificationResponse(w http.ResponseWriter) error
+}
+
+type ResendAccountVerification202Response struct {
+}
+
+func (response ResendAccountVerification202Response) VisitResendAccountVerificationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type ResendAccountVerificationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResendAccountVerificationdefaultApplicationProblemPlusJSONResponse) VisitResendAccountVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAccountEmailRequestObject struct {
+	Body *VerifyAccountEmailJSONRequestBody
+}
+
+type VerifyAccountEmailResponseObject interface {
+	VisitVerifyAccountEmailResponse(w http.ResponseWriter) error
+}
+
+type VerifyAccountEmail204Response struct {
+}
+
+func (response VerifyAccountEmail204Response) VisitVerifyAccountEmailResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type VerifyAccountEmaildefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VerifyAccountEmaildefaultApplicationProblemPlusJSONResponse) VisitVerifyAccountEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuthProvidersRequestObject struct {
+}
+
+type ListAuthProvidersResponseObject interface {
+	VisitListAuthProvidersResponse(w http.ResponseWriter) error
+}
+
+type ListAuthProviders200JSONResponse struct {
+	Items []AuthProvider `json:"items"`
+}
+
+func (response ListAuthProviders200JSONResponse) VisitListAuthProvidersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuthProvidersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAuthProvidersdefaultApplicationProblemPlusJSONResponse) VisitListAuthProvidersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type SearchMunicipalitiesRequestObject struct {
 	Params SearchMunicipalitiesParams
@@ -1207,6 +3998,95 @@ type SearchMunicipalitiesdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SearchMunicipalitiesdefaultApplicationProblemPlusJSONResponse) VisitSearchMunicipalitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvitationRequestObject struct {
+	Token string `json:"token"`
+}
+
+type GetInvitationResponseObject interface {
+	VisitGetInvitationResponse(w http.ResponseWriter) error
+}
+
+type GetInvitation200JSONResponse InvitationPreview
+
+func (response GetInvitation200JSONResponse) VisitGetInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvitationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInvitationdefaultApplicationProblemPlusJSONResponse) VisitGetInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitationRequestObject struct {
+	Token string `json:"token"`
+	Body  *AcceptInvitationJSONRequestBody
+}
+
+type AcceptInvitationResponseObject interface {
+	VisitAcceptInvitationResponse(w http.ResponseWriter) error
+}
+
+type AcceptInvitation200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type AcceptInvitation200JSONResponse struct {
+	Body    Me
+	Headers AcceptInvitation200ResponseHeaders
+}
+
+func (response AcceptInvitation200JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AcceptInvitationdefaultApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1256,6 +4136,374 @@ func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeRespons
 	return err
 }
 
+type ListMyIdentitiesRequestObject struct {
+}
+
+type ListMyIdentitiesResponseObject interface {
+	VisitListMyIdentitiesResponse(w http.ResponseWriter) error
+}
+
+type ListMyIdentities200JSONResponse struct {
+	Items []LinkedIdentity `json:"items"`
+}
+
+func (response ListMyIdentities200JSONResponse) VisitListMyIdentitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyIdentitiesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListMyIdentitiesdefaultApplicationProblemPlusJSONResponse) VisitListMyIdentitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkMyIdentityRequestObject struct {
+	Provider string `json:"provider"`
+}
+
+type UnlinkMyIdentityResponseObject interface {
+	VisitUnlinkMyIdentityResponse(w http.ResponseWriter) error
+}
+
+type UnlinkMyIdentity204Response struct {
+}
+
+func (response UnlinkMyIdentity204Response) VisitUnlinkMyIdentityResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnlinkMyIdentitydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UnlinkMyIdentitydefaultApplicationProblemPlusJSONResponse) VisitUnlinkMyIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPasswordRequestObject struct {
+	Body *ChangeMyPasswordJSONRequestBody
+}
+
+type ChangeMyPasswordResponseObject interface {
+	VisitChangeMyPasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangeMyPassword204Response struct {
+}
+
+func (response ChangeMyPassword204Response) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangeMyPassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ChangeMyPassworddefaultApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodesRequestObject struct {
+	Body *RegenerateRecoveryCodesJSONRequestBody
+}
+
+type RegenerateRecoveryCodesResponseObject interface {
+	VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error
+}
+
+type RegenerateRecoveryCodes200JSONResponse RecoveryCodes
+
+func (response RegenerateRecoveryCodes200JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RegenerateRecoveryCodesdefaultApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSessionsRequestObject struct {
+}
+
+type RevokeOtherSessionsResponseObject interface {
+	VisitRevokeOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type RevokeOtherSessions200JSONResponse struct {
+	Revoked int `json:"revoked"`
+}
+
+func (response RevokeOtherSessions200JSONResponse) VisitRevokeOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOtherSessionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeOtherSessionsdefaultApplicationProblemPlusJSONResponse) VisitRevokeOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessionsRequestObject struct {
+}
+
+type ListMySessionsResponseObject interface {
+	VisitListMySessionsResponse(w http.ResponseWriter) error
+}
+
+type ListMySessions200JSONResponse struct {
+	Items []MySession `json:"items"`
+}
+
+func (response ListMySessions200JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListMySessionsdefaultApplicationProblemPlusJSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeMySessionRequestObject struct {
+	SessionId openapi_types.UUID `json:"sessionId"`
+}
+
+type RevokeMySessionResponseObject interface {
+	VisitRevokeMySessionResponse(w http.ResponseWriter) error
+}
+
+type RevokeMySession204Response struct {
+}
+
+func (response RevokeMySession204Response) VisitRevokeMySessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeMySessiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeMySessiondefaultApplicationProblemPlusJSONResponse) VisitRevokeMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableTotpRequestObject struct {
+	Body *DisableTotpJSONRequestBody
+}
+
+type DisableTotpResponseObject interface {
+	VisitDisableTotpResponse(w http.ResponseWriter) error
+}
+
+type DisableTotp204Response struct {
+}
+
+func (response DisableTotp204Response) VisitDisableTotpResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DisableTotpdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DisableTotpdefaultApplicationProblemPlusJSONResponse) VisitDisableTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotpRequestObject struct {
+}
+
+type StartTotpResponseObject interface {
+	VisitStartTotpResponse(w http.ResponseWriter) error
+}
+
+type StartTotp200JSONResponse TotpEnrolment
+
+func (response StartTotp200JSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartTotpdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response StartTotpdefaultApplicationProblemPlusJSONResponse) VisitStartTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpRequestObject struct {
+	Body *ConfirmTotpJSONRequestBody
+}
+
+type ConfirmTotpResponseObject interface {
+	VisitConfirmTotpResponse(w http.ResponseWriter) error
+}
+
+type ConfirmTotp200JSONResponse RecoveryCodes
+
+func (response ConfirmTotp200JSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmTotpdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ConfirmTotpdefaultApplicationProblemPlusJSONResponse) VisitConfirmTotpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModulesRequestObject struct {
 }
 
@@ -1285,6 +4533,401 @@ type ListModulesdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListModulesdefaultApplicationProblemPlusJSONResponse) VisitListModulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorListMunicipalitiesRequestObject struct {
+	Kraj   Kraj `json:"kraj"`
+	Params OperatorListMunicipalitiesParams
+}
+
+type OperatorListMunicipalitiesResponseObject interface {
+	VisitOperatorListMunicipalitiesResponse(w http.ResponseWriter) error
+}
+
+type OperatorListMunicipalities200JSONResponse struct {
+	Items []OperatorMunicipality `json:"items"`
+	Total int                    `json:"total"`
+}
+
+func (response OperatorListMunicipalities200JSONResponse) VisitOperatorListMunicipalitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorListMunicipalitiesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorListMunicipalitiesdefaultApplicationProblemPlusJSONResponse) VisitOperatorListMunicipalitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorListSubscriptionRequestsRequestObject struct {
+	Kraj   Kraj `json:"kraj"`
+	Params OperatorListSubscriptionRequestsParams
+}
+
+type OperatorListSubscriptionRequestsResponseObject interface {
+	VisitOperatorListSubscriptionRequestsResponse(w http.ResponseWriter) error
+}
+
+type OperatorListSubscriptionRequests200JSONResponse struct {
+	Items []SubscriptionRequest `json:"items"`
+}
+
+func (response OperatorListSubscriptionRequests200JSONResponse) VisitOperatorListSubscriptionRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorListSubscriptionRequestsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorListSubscriptionRequestsdefaultApplicationProblemPlusJSONResponse) VisitOperatorListSubscriptionRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorApproveSubscriptionRequestRequestObject struct {
+	Kraj      Kraj                  `json:"kraj"`
+	RequestId SubscriptionRequestId `json:"requestId"`
+	Body      *OperatorApproveSubscriptionRequestJSONRequestBody
+}
+
+type OperatorApproveSubscriptionRequestResponseObject interface {
+	VisitOperatorApproveSubscriptionRequestResponse(w http.ResponseWriter) error
+}
+
+type OperatorApproveSubscriptionRequest200JSONResponse SubscriptionRequest
+
+func (response OperatorApproveSubscriptionRequest200JSONResponse) VisitOperatorApproveSubscriptionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorApproveSubscriptionRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorApproveSubscriptionRequestdefaultApplicationProblemPlusJSONResponse) VisitOperatorApproveSubscriptionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorRejectSubscriptionRequestRequestObject struct {
+	Kraj      Kraj                  `json:"kraj"`
+	RequestId SubscriptionRequestId `json:"requestId"`
+	Body      *OperatorRejectSubscriptionRequestJSONRequestBody
+}
+
+type OperatorRejectSubscriptionRequestResponseObject interface {
+	VisitOperatorRejectSubscriptionRequestResponse(w http.ResponseWriter) error
+}
+
+type OperatorRejectSubscriptionRequest200JSONResponse SubscriptionRequest
+
+func (response OperatorRejectSubscriptionRequest200JSONResponse) VisitOperatorRejectSubscriptionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorRejectSubscriptionRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorRejectSubscriptionRequestdefaultApplicationProblemPlusJSONResponse) VisitOperatorRejectSubscriptionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorOnboardTenantRequestObject struct {
+	Kraj Kraj `json:"kraj"`
+	Body *OperatorOnboardTenantJSONRequestBody
+}
+
+type OperatorOnboardTenantResponseObject interface {
+	VisitOperatorOnboardTenantResponse(w http.ResponseWriter) error
+}
+
+type OperatorOnboardTenant201JSONResponse OperatorTenant
+
+func (response OperatorOnboardTenant201JSONResponse) VisitOperatorOnboardTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorOnboardTenantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorOnboardTenantdefaultApplicationProblemPlusJSONResponse) VisitOperatorOnboardTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorGetTenantRequestObject struct {
+	Kraj     Kraj             `json:"kraj"`
+	TenantId OperatorTenantId `json:"tenantId"`
+}
+
+type OperatorGetTenantResponseObject interface {
+	VisitOperatorGetTenantResponse(w http.ResponseWriter) error
+}
+
+type OperatorGetTenant200JSONResponse OperatorTenant
+
+func (response OperatorGetTenant200JSONResponse) VisitOperatorGetTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorGetTenantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorGetTenantdefaultApplicationProblemPlusJSONResponse) VisitOperatorGetTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorSetTenantModulesRequestObject struct {
+	Kraj     Kraj             `json:"kraj"`
+	TenantId OperatorTenantId `json:"tenantId"`
+	Body     *OperatorSetTenantModulesJSONRequestBody
+}
+
+type OperatorSetTenantModulesResponseObject interface {
+	VisitOperatorSetTenantModulesResponse(w http.ResponseWriter) error
+}
+
+type OperatorSetTenantModules200JSONResponse OperatorTenant
+
+func (response OperatorSetTenantModules200JSONResponse) VisitOperatorSetTenantModulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorSetTenantModulesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorSetTenantModulesdefaultApplicationProblemPlusJSONResponse) VisitOperatorSetTenantModulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorSetTenantStatusRequestObject struct {
+	Kraj     Kraj             `json:"kraj"`
+	TenantId OperatorTenantId `json:"tenantId"`
+	Body     *OperatorSetTenantStatusJSONRequestBody
+}
+
+type OperatorSetTenantStatusResponseObject interface {
+	VisitOperatorSetTenantStatusResponse(w http.ResponseWriter) error
+}
+
+type OperatorSetTenantStatus200JSONResponse OperatorTenant
+
+func (response OperatorSetTenantStatus200JSONResponse) VisitOperatorSetTenantStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type OperatorSetTenantStatusdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response OperatorSetTenantStatusdefaultApplicationProblemPlusJSONResponse) VisitOperatorSetTenantStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordResetRequestObject struct {
+	Body *RequestPasswordResetJSONRequestBody
+}
+
+type RequestPasswordResetResponseObject interface {
+	VisitRequestPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type RequestPasswordReset202Response struct {
+}
+
+func (response RequestPasswordReset202Response) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type RequestPasswordResetdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RequestPasswordResetdefaultApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordResetRequestObject struct {
+	Body *ConfirmPasswordResetJSONRequestBody
+}
+
+type ConfirmPasswordResetResponseObject interface {
+	VisitConfirmPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type ConfirmPasswordReset204Response struct {
+}
+
+func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ConfirmPasswordResetdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ConfirmPasswordResetdefaultApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1489,12 +5132,124 @@ func (response SignIn200JSONResponse) VisitSignInResponse(w http.ResponseWriter)
 	return err
 }
 
+type SignIn202ResponseHeaders struct {
+	SetCookie *string
+}
+
+type SignIn202JSONResponse struct {
+	Body    SecondFactorChallenge
+	Headers SignIn202ResponseHeaders
+}
+
+func (response SignIn202JSONResponse) VisitSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SignIndefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
 }
 
 func (response SignIndefaultApplicationProblemPlusJSONResponse) VisitSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignInSecondFactorRequestObject struct {
+	Body *SignInSecondFactorJSONRequestBody
+}
+
+type SignInSecondFactorResponseObject interface {
+	VisitSignInSecondFactorResponse(w http.ResponseWriter) error
+}
+
+type SignInSecondFactor200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type SignInSecondFactor200JSONResponse struct {
+	Body    Me
+	Headers SignInSecondFactor200ResponseHeaders
+}
+
+func (response SignInSecondFactor200JSONResponse) VisitSignInSecondFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignInSecondFactordefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SignInSecondFactordefaultApplicationProblemPlusJSONResponse) VisitSignInSecondFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitSubscriptionRequestRequestObject struct {
+	Body *SubmitSubscriptionRequestJSONRequestBody
+}
+
+type SubmitSubscriptionRequestResponseObject interface {
+	VisitSubmitSubscriptionRequestResponse(w http.ResponseWriter) error
+}
+
+type SubmitSubscriptionRequest201JSONResponse SubscriptionReceipt
+
+func (response SubmitSubscriptionRequest201JSONResponse) VisitSubmitSubscriptionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitSubscriptionRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SubmitSubscriptionRequestdefaultApplicationProblemPlusJSONResponse) VisitSubmitSubscriptionRequestResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1775,6 +5530,121 @@ func (response DownloadTenantExportdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ListInvitationsRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type ListInvitationsResponseObject interface {
+	VisitListInvitationsResponse(w http.ResponseWriter) error
+}
+
+type ListInvitations200JSONResponse struct {
+	Items []Invitation `json:"items"`
+}
+
+func (response ListInvitations200JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInvitationsdefaultApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Body   *CreateInvitationJSONRequestBody
+}
+
+type CreateInvitationResponseObject interface {
+	VisitCreateInvitationResponse(w http.ResponseWriter) error
+}
+
+type CreateInvitation201JSONResponse Invitation
+
+func (response CreateInvitation201JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateInvitationdefaultApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationRequestObject struct {
+	Tenant       TenantRef          `json:"tenant"`
+	InvitationId openapi_types.UUID `json:"invitationId"`
+}
+
+type RevokeInvitationResponseObject interface {
+	VisitRevokeInvitationResponse(w http.ResponseWriter) error
+}
+
+type RevokeInvitation204Response struct {
+}
+
+func (response RevokeInvitation204Response) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeInvitationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeInvitationdefaultApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMailLogRequestObject struct {
 	Tenant TenantRef `json:"tenant"`
 	Params ListMailLogParams
@@ -1899,6 +5769,47 @@ func (response ListMembersdefaultApplicationProblemPlusJSONResponse) VisitListMe
 	return err
 }
 
+type SetMemberRolesRequestObject struct {
+	Tenant TenantRef          `json:"tenant"`
+	UserId openapi_types.UUID `json:"userId"`
+	Body   *SetMemberRolesJSONRequestBody
+}
+
+type SetMemberRolesResponseObject interface {
+	VisitSetMemberRolesResponse(w http.ResponseWriter) error
+}
+
+type SetMemberRoles200JSONResponse Member
+
+func (response SetMemberRoles200JSONResponse) VisitSetMemberRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMemberRolesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetMemberRolesdefaultApplicationProblemPlusJSONResponse) VisitSetMemberRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTenantModulesRequestObject struct {
 	Tenant TenantRef `json:"tenant"`
 }
@@ -1929,6 +5840,743 @@ type ListTenantModulesdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListTenantModulesdefaultApplicationProblemPlusJSONResponse) VisitListTenantModulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNoticesRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Params ListNoticesParams
+}
+
+type ListNoticesResponseObject interface {
+	VisitListNoticesResponse(w http.ResponseWriter) error
+}
+
+type ListNotices200JSONResponse NoticeList
+
+func (response ListNotices200JSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNoticesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListNoticesdefaultApplicationProblemPlusJSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNoticeRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Body   *CreateNoticeJSONRequestBody
+}
+
+type CreateNoticeResponseObject interface {
+	VisitCreateNoticeResponse(w http.ResponseWriter) error
+}
+
+type CreateNotice201JSONResponse Notice
+
+func (response CreateNotice201JSONResponse) VisitCreateNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateNoticedefaultApplicationProblemPlusJSONResponse) VisitCreateNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+}
+
+type GetNoticeResponseObject interface {
+	VisitGetNoticeResponse(w http.ResponseWriter) error
+}
+
+type GetNotice200JSONResponse Notice
+
+func (response GetNotice200JSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNoticedefaultApplicationProblemPlusJSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNoticeRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+	Body     *UpdateNoticeJSONRequestBody
+}
+
+type UpdateNoticeResponseObject interface {
+	VisitUpdateNoticeResponse(w http.ResponseWriter) error
+}
+
+type UpdateNotice200JSONResponse Notice
+
+func (response UpdateNotice200JSONResponse) VisitUpdateNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateNoticedefaultApplicationProblemPlusJSONResponse) VisitUpdateNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveNoticeRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+}
+
+type ApproveNoticeResponseObject interface {
+	VisitApproveNoticeResponse(w http.ResponseWriter) error
+}
+
+type ApproveNotice200JSONResponse Notice
+
+func (response ApproveNotice200JSONResponse) VisitApproveNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ApproveNoticedefaultApplicationProblemPlusJSONResponse) VisitApproveNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadNoticeAttachmentRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+	Body     *multipart.Reader
+}
+
+type UploadNoticeAttachmentResponseObject interface {
+	VisitUploadNoticeAttachmentResponse(w http.ResponseWriter) error
+}
+
+type UploadNoticeAttachment201JSONResponse NoticeAttachment
+
+func (response UploadNoticeAttachment201JSONResponse) VisitUploadNoticeAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadNoticeAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UploadNoticeAttachmentdefaultApplicationProblemPlusJSONResponse) VisitUploadNoticeAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNoticeAttachmentRequestObject struct {
+	Tenant       TenantRef          `json:"tenant"`
+	NoticeId     NoticeId           `json:"noticeId"`
+	AttachmentId openapi_types.UUID `json:"attachmentId"`
+}
+
+type DeleteNoticeAttachmentResponseObject interface {
+	VisitDeleteNoticeAttachmentResponse(w http.ResponseWriter) error
+}
+
+type DeleteNoticeAttachment204Response struct {
+}
+
+func (response DeleteNoticeAttachment204Response) VisitDeleteNoticeAttachmentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteNoticeAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteNoticeAttachmentdefaultApplicationProblemPlusJSONResponse) VisitDeleteNoticeAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadNoticeAttachmentRequestObject struct {
+	Tenant       TenantRef          `json:"tenant"`
+	NoticeId     NoticeId           `json:"noticeId"`
+	AttachmentId openapi_types.UUID `json:"attachmentId"`
+}
+
+type DownloadNoticeAttachmentResponseObject interface {
+	VisitDownloadNoticeAttachmentResponse(w http.ResponseWriter) error
+}
+
+type DownloadNoticeAttachment200ResponseHeaders struct {
+	ContentDisposition *string
+	XContentSHA256     *string
+}
+
+type DownloadNoticeAttachment200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       DownloadNoticeAttachment200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadNoticeAttachment200ApplicationoctetStreamResponse) VisitDownloadNoticeAttachmentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XContentSHA256 != nil {
+		w.Header().Set("X-Content-SHA256", fmt.Sprint(*response.Headers.XContentSHA256))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadNoticeAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DownloadNoticeAttachmentdefaultApplicationProblemPlusJSONResponse) VisitDownloadNoticeAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishNoticeRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+}
+
+type PublishNoticeResponseObject interface {
+	VisitPublishNoticeResponse(w http.ResponseWriter) error
+}
+
+type PublishNotice200JSONResponse Notice
+
+func (response PublishNotice200JSONResponse) VisitPublishNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PublishNoticedefaultApplicationProblemPlusJSONResponse) VisitPublishNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNoticeRevisionsRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+}
+
+type ListNoticeRevisionsResponseObject interface {
+	VisitListNoticeRevisionsResponse(w http.ResponseWriter) error
+}
+
+type ListNoticeRevisions200JSONResponse struct {
+	Items []NoticeRevision `json:"items"`
+}
+
+func (response ListNoticeRevisions200JSONResponse) VisitListNoticeRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNoticeRevisionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListNoticeRevisionsdefaultApplicationProblemPlusJSONResponse) VisitListNoticeRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeRevisionRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+	Revision int       `json:"revision"`
+}
+
+type GetNoticeRevisionResponseObject interface {
+	VisitGetNoticeRevisionResponse(w http.ResponseWriter) error
+}
+
+type GetNoticeRevision200JSONResponse NoticeRevision
+
+func (response GetNoticeRevision200JSONResponse) VisitGetNoticeRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeRevisiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNoticeRevisiondefaultApplicationProblemPlusJSONResponse) VisitGetNoticeRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitNoticeRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+}
+
+type SubmitNoticeResponseObject interface {
+	VisitSubmitNoticeResponse(w http.ResponseWriter) error
+}
+
+type SubmitNotice200JSONResponse Notice
+
+func (response SubmitNotice200JSONResponse) VisitSubmitNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SubmitNoticedefaultApplicationProblemPlusJSONResponse) VisitSubmitNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeDownNoticeRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+	Body     *TakeDownNoticeJSONRequestBody
+}
+
+type TakeDownNoticeResponseObject interface {
+	VisitTakeDownNoticeResponse(w http.ResponseWriter) error
+}
+
+type TakeDownNotice200JSONResponse Notice
+
+func (response TakeDownNotice200JSONResponse) VisitTakeDownNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeDownNoticedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TakeDownNoticedefaultApplicationProblemPlusJSONResponse) VisitTakeDownNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeboardSettingsRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type GetNoticeboardSettingsResponseObject interface {
+	VisitGetNoticeboardSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetNoticeboardSettings200JSONResponse NoticeboardSettings
+
+func (response GetNoticeboardSettings200JSONResponse) VisitGetNoticeboardSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeboardSettingsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNoticeboardSettingsdefaultApplicationProblemPlusJSONResponse) VisitGetNoticeboardSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNoticeboardSettingsRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Body   *UpdateNoticeboardSettingsJSONRequestBody
+}
+
+type UpdateNoticeboardSettingsResponseObject interface {
+	VisitUpdateNoticeboardSettingsResponse(w http.ResponseWriter) error
+}
+
+type UpdateNoticeboardSettings200JSONResponse NoticeboardSettings
+
+func (response UpdateNoticeboardSettings200JSONResponse) VisitUpdateNoticeboardSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNoticeboardSettingsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateNoticeboardSettingsdefaultApplicationProblemPlusJSONResponse) VisitUpdateNoticeboardSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNoticeboardSnapshotsRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type ListNoticeboardSnapshotsResponseObject interface {
+	VisitListNoticeboardSnapshotsResponse(w http.ResponseWriter) error
+}
+
+type ListNoticeboardSnapshots200JSONResponse NoticeboardSnapshotList
+
+func (response ListNoticeboardSnapshots200JSONResponse) VisitListNoticeboardSnapshotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNoticeboardSnapshotsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListNoticeboardSnapshotsdefaultApplicationProblemPlusJSONResponse) VisitListNoticeboardSnapshotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeboardSnapshotRequestObject struct {
+	Tenant TenantRef          `json:"tenant"`
+	Day    openapi_types.Date `json:"day"`
+}
+
+type GetNoticeboardSnapshotResponseObject interface {
+	VisitGetNoticeboardSnapshotResponse(w http.ResponseWriter) error
+}
+
+type GetNoticeboardSnapshot200JSONResponse NoticeboardSnapshot
+
+func (response GetNoticeboardSnapshot200JSONResponse) VisitGetNoticeboardSnapshotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeboardSnapshotdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNoticeboardSnapshotdefaultApplicationProblemPlusJSONResponse) VisitGetNoticeboardSnapshotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeboardSubscribersRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type GetNoticeboardSubscribersResponseObject interface {
+	VisitGetNoticeboardSubscribersResponse(w http.ResponseWriter) error
+}
+
+type GetNoticeboardSubscribers200JSONResponse NoticeboardSubscribers
+
+func (response GetNoticeboardSubscribers200JSONResponse) VisitGetNoticeboardSubscribersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeboardSubscribersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNoticeboardSubscribersdefaultApplicationProblemPlusJSONResponse) VisitGetNoticeboardSubscribersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2019,17 +6667,218 @@ func (response UpdateTenantSettingsdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ListApiTokensRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+}
+
+type ListApiTokensResponseObject interface {
+	VisitListApiTokensResponse(w http.ResponseWriter) error
+}
+
+type ListApiTokens200JSONResponse struct {
+	// GrantableScopes Permissions the caller may put into a new token.
+	GrantableScopes []string   `json:"grantableScopes"`
+	Items           []ApiToken `json:"items"`
+}
+
+func (response ListApiTokens200JSONResponse) VisitListApiTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiTokensdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListApiTokensdefaultApplicationProblemPlusJSONResponse) VisitListApiTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiTokenRequestObject struct {
+	Tenant TenantRef `json:"tenant"`
+	Body   *CreateApiTokenJSONRequestBody
+}
+
+type CreateApiTokenResponseObject interface {
+	VisitCreateApiTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateApiToken201JSONResponse ApiTokenCreated
+
+func (response CreateApiToken201JSONResponse) VisitCreateApiTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateApiTokendefaultApplicationProblemPlusJSONResponse) VisitCreateApiTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiTokenRequestObject struct {
+	Tenant  TenantRef          `json:"tenant"`
+	TokenId openapi_types.UUID `json:"tokenId"`
+}
+
+type RevokeApiTokenResponseObject interface {
+	VisitRevokeApiTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeApiToken200JSONResponse ApiToken
+
+func (response RevokeApiToken200JSONResponse) VisitRevokeApiTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeApiTokendefaultApplicationProblemPlusJSONResponse) VisitRevokeApiTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// RegisterAccount A citizen registers; a verification link is e-mailed
+	// (POST /api/v1/accounts)
+	RegisterAccount(ctx context.Context, request RegisterAccountRequestObject) (RegisterAccountResponseObject, error)
+	// ResendAccountVerification Send a new verification link (same answer whether or not the address has an account)
+	// (POST /api/v1/accounts/verification)
+	ResendAccountVerification(ctx context.Context, request ResendAccountVerificationRequestObject) (ResendAccountVerificationResponseObject, error)
+	// VerifyAccountEmail Redeem an e-mail verification link
+	// (POST /api/v1/accounts/verify)
+	VerifyAccountEmail(ctx context.Context, request VerifyAccountEmailRequestObject) (VerifyAccountEmailResponseObject, error)
+	// ListAuthProviders External identity providers one can sign in with (OpenID Connect)
+	// (GET /api/v1/auth/providers)
+	ListAuthProviders(ctx context.Context, request ListAuthProvidersRequestObject) (ListAuthProvidersResponseObject, error)
 	// SearchMunicipalities Search the ČSÚ catalogue of all Czech municipalities
 	// (GET /api/v1/catalogue/municipalities)
 	SearchMunicipalities(ctx context.Context, request SearchMunicipalitiesRequestObject) (SearchMunicipalitiesResponseObject, error)
+	// GetInvitation What an invitation link is for (the accept page)
+	// (GET /api/v1/invitations/{token})
+	GetInvitation(ctx context.Context, request GetInvitationRequestObject) (GetInvitationResponseObject, error)
+	// AcceptInvitation Accept an invitation
+	// (POST /api/v1/invitations/{token}/accept)
+	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// GetMe The signed-in user, their memberships and the session's CSRF token
 	// (GET /api/v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListMyIdentities External identities linked to my account
+	// (GET /api/v1/me/identities)
+	ListMyIdentities(ctx context.Context, request ListMyIdentitiesRequestObject) (ListMyIdentitiesResponseObject, error)
+	// UnlinkMyIdentity Unlink an external identity from my account
+	// (DELETE /api/v1/me/identities/{provider})
+	UnlinkMyIdentity(ctx context.Context, request UnlinkMyIdentityRequestObject) (UnlinkMyIdentityResponseObject, error)
+	// ChangeMyPassword Change the signed-in user's password; ends the user's other sessions
+	// (PUT /api/v1/me/password)
+	ChangeMyPassword(ctx context.Context, request ChangeMyPasswordRequestObject) (ChangeMyPasswordResponseObject, error)
+	// RegenerateRecoveryCodes Replace the recovery codes (needs a current TOTP code); the old ones stop working
+	// (POST /api/v1/me/recovery-codes)
+	RegenerateRecoveryCodes(ctx context.Context, request RegenerateRecoveryCodesRequestObject) (RegenerateRecoveryCodesResponseObject, error)
+	// RevokeOtherSessions Sign out every other session of mine
+	// (DELETE /api/v1/me/sessions)
+	RevokeOtherSessions(ctx context.Context, request RevokeOtherSessionsRequestObject) (RevokeOtherSessionsResponseObject, error)
+	// ListMySessions My signed-in sessions
+	// (GET /api/v1/me/sessions)
+	ListMySessions(ctx context.Context, request ListMySessionsRequestObject) (ListMySessionsResponseObject, error)
+	// RevokeMySession Sign out one of my sessions (404 for another user's)
+	// (DELETE /api/v1/me/sessions/{sessionId})
+	RevokeMySession(ctx context.Context, request RevokeMySessionRequestObject) (RevokeMySessionResponseObject, error)
+	// DisableTotp Turn two-factor sign-in off (with a current code or the password)
+	// (DELETE /api/v1/me/totp)
+	DisableTotp(ctx context.Context, request DisableTotpRequestObject) (DisableTotpResponseObject, error)
+	// StartTotp Start two-factor enrolment; returns a new secret, its otpauth URI and a QR code
+	// (POST /api/v1/me/totp)
+	StartTotp(ctx context.Context, request StartTotpRequestObject) (StartTotpResponseObject, error)
+	// ConfirmTotp Turn two-factor sign-in on with a code from the new secret; returns the recovery codes once
+	// (POST /api/v1/me/totp/confirm)
+	ConfirmTotp(ctx context.Context, request ConfirmTotpRequestObject) (ConfirmTotpResponseObject, error)
 	// ListModules Catalogue of the agenda modules this deployment offers
 	// (GET /api/v1/modules)
 	ListModules(ctx context.Context, request ListModulesRequestObject) (ListModulesResponseObject, error)
+	// OperatorListMunicipalities The kraj's municipalities from the catalogue, with their tenant status
+	// (GET /api/v1/operator/{kraj}/municipalities)
+	OperatorListMunicipalities(ctx context.Context, request OperatorListMunicipalitiesRequestObject) (OperatorListMunicipalitiesResponseObject, error)
+	// OperatorListSubscriptionRequests The kraj's online subscription requests, newest first
+	// (GET /api/v1/operator/{kraj}/subscription-requests)
+	OperatorListSubscriptionRequests(ctx context.Context, request OperatorListSubscriptionRequestsRequestObject) (OperatorListSubscriptionRequestsResponseObject, error)
+	// OperatorApproveSubscriptionRequest Approve a request; creates the tenant and invites the applicant as its admin
+	// (POST /api/v1/operator/{kraj}/subscription-requests/{requestId}/approve)
+	OperatorApproveSubscriptionRequest(ctx context.Context, request OperatorApproveSubscriptionRequestRequestObject) (OperatorApproveSubscriptionRequestResponseObject, error)
+	// OperatorRejectSubscriptionRequest Reject a request with a reason, which is e-mailed to the applicant
+	// (POST /api/v1/operator/{kraj}/subscription-requests/{requestId}/reject)
+	OperatorRejectSubscriptionRequest(ctx context.Context, request OperatorRejectSubscriptionRequestRequestObject) (OperatorRejectSubscriptionRequestResponseObject, error)
+	// OperatorOnboardTenant Connect a municipality of the kraj (create its tenant, invite its first admin)
+	// (POST /api/v1/operator/{kraj}/tenants)
+	OperatorOnboardTenant(ctx context.Context, request OperatorOnboardTenantRequestObject) (OperatorOnboardTenantResponseObject, error)
+	// OperatorGetTenant A tenant of the kraj and its usage (no agenda data)
+	// (GET /api/v1/operator/{kraj}/tenants/{tenantId})
+	OperatorGetTenant(ctx context.Context, request OperatorGetTenantRequestObject) (OperatorGetTenantResponseObject, error)
+	// OperatorSetTenantModules Set the modules a tenant has switched on
+	// (PUT /api/v1/operator/{kraj}/tenants/{tenantId}/modules)
+	OperatorSetTenantModules(ctx context.Context, request OperatorSetTenantModulesRequestObject) (OperatorSetTenantModulesResponseObject, error)
+	// OperatorSetTenantStatus Suspend (with a reason) or reactivate a tenant
+	// (PUT /api/v1/operator/{kraj}/tenants/{tenantId}/status)
+	OperatorSetTenantStatus(ctx context.Context, request OperatorSetTenantStatusRequestObject) (OperatorSetTenantStatusResponseObject, error)
+	// RequestPasswordReset E-mail a password reset link (same answer whether or not the address has an account)
+	// (POST /api/v1/password-reset)
+	RequestPasswordReset(ctx context.Context, request RequestPasswordResetRequestObject) (RequestPasswordResetResponseObject, error)
+	// ConfirmPasswordReset Set a new password with a reset link; ends every session of the account
+	// (POST /api/v1/password-reset/confirm)
+	ConfirmPasswordReset(ctx context.Context, request ConfirmPasswordResetRequestObject) (ConfirmPasswordResetResponseObject, error)
 	// ListTenants All tenants of the deployment
 	// (GET /api/v1/platform/tenants)
 	ListTenants(ctx context.Context, request ListTenantsRequestObject) (ListTenantsResponseObject, error)
@@ -2045,6 +6894,12 @@ type StrictServerInterface interface {
 	// SignIn Sign in with e-mail and password; sets the session cookie
 	// (POST /api/v1/session)
 	SignIn(ctx context.Context, request SignInRequestObject) (SignInResponseObject, error)
+	// SignInSecondFactor Finish a two-step sign-in with a TOTP code or a recovery code
+	// (POST /api/v1/session/mfa)
+	SignInSecondFactor(ctx context.Context, request SignInSecondFactorRequestObject) (SignInSecondFactorResponseObject, error)
+	// SubmitSubscriptionRequest A municipality orders epom (online subscription); its kraj's operator decides
+	// (POST /api/v1/subscription-requests)
+	SubmitSubscriptionRequest(ctx context.Context, request SubmitSubscriptionRequestRequestObject) (SubmitSubscriptionRequestResponseObject, error)
 	// GetTenant Public profile of a municipality that uses epom
 	// (GET /api/v1/tenants/{tenant})
 	GetTenant(ctx context.Context, request GetTenantRequestObject) (GetTenantResponseObject, error)
@@ -2063,6 +6918,15 @@ type StrictServerInterface interface {
 	// DownloadTenantExport Download a finished data export (a tar archive)
 	// (GET /api/v1/tenants/{tenant}/exports/{exportId}/download)
 	DownloadTenantExport(ctx context.Context, request DownloadTenantExportRequestObject) (DownloadTenantExportResponseObject, error)
+	// ListInvitations Open invitations (pending or expired), newest first
+	// (GET /api/v1/tenants/{tenant}/invitations)
+	ListInvitations(ctx context.Context, request ListInvitationsRequestObject) (ListInvitationsResponseObject, error)
+	// CreateInvitation Invite someone to work for the municipality (sends the invitation e-mail)
+	// (POST /api/v1/tenants/{tenant}/invitations)
+	CreateInvitation(ctx context.Context, request CreateInvitationRequestObject) (CreateInvitationResponseObject, error)
+	// RevokeInvitation Withdraw an invitation; its link stops working
+	// (DELETE /api/v1/tenants/{tenant}/invitations/{invitationId})
+	RevokeInvitation(ctx context.Context, request RevokeInvitationRequestObject) (RevokeInvitationResponseObject, error)
 	// ListMailLog What the municipality's epom sent to whom and when, newest first
 	// (GET /api/v1/tenants/{tenant}/mail-log)
 	ListMailLog(ctx context.Context, request ListMailLogRequestObject) (ListMailLogResponseObject, error)
@@ -2072,15 +6936,81 @@ type StrictServerInterface interface {
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// SetMemberRoles Set a member's roles; an empty list removes the member
+	// (PUT /api/v1/tenants/{tenant}/members/{userId}/roles)
+	SetMemberRoles(ctx context.Context, request SetMemberRolesRequestObject) (SetMemberRolesResponseObject, error)
 	// ListTenantModules The modules this tenant has switched on
 	// (GET /api/v1/tenants/{tenant}/modules)
 	ListTenantModules(ctx context.Context, request ListTenantModulesRequestObject) (ListTenantModulesResponseObject, error)
+	// ListNotices The board's notices for clerks, newest first, filtered and paged
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices)
+	ListNotices(ctx context.Context, request ListNoticesRequestObject) (ListNoticesResponseObject, error)
+	// CreateNotice Write a new notice (a draft)
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices)
+	CreateNotice(ctx context.Context, request CreateNoticeRequestObject) (CreateNoticeResponseObject, error)
+	// GetNotice One notice with its current attachments
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId})
+	GetNotice(ctx context.Context, request GetNoticeRequestObject) (GetNoticeResponseObject, error)
+	// UpdateNotice Change a notice; after posting, every change is a new revision
+	// (PUT /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId})
+	UpdateNotice(ctx context.Context, request UpdateNoticeRequestObject) (UpdateNoticeResponseObject, error)
+	// ApproveNotice Approve a notice (never one's own); it is then posted or scheduled as planned
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/approve)
+	ApproveNotice(ctx context.Context, request ApproveNoticeRequestObject) (ApproveNoticeResponseObject, error)
+	// UploadNoticeAttachment Attach a document (PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG; the type is read from the content)
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments)
+	UploadNoticeAttachment(ctx context.Context, request UploadNoticeAttachmentRequestObject) (UploadNoticeAttachmentResponseObject, error)
+	// DeleteNoticeAttachment Remove an attachment of a notice not yet posted
+	// (DELETE /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId})
+	DeleteNoticeAttachment(ctx context.Context, request DeleteNoticeAttachmentRequestObject) (DeleteNoticeAttachmentResponseObject, error)
+	// DownloadNoticeAttachment Download an attachment
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId})
+	DownloadNoticeAttachment(ctx context.Context, request DownloadNoticeAttachmentRequestObject) (DownloadNoticeAttachmentResponseObject, error)
+	// PublishNotice Post a draft now, or schedule it for its posting time (boards without approval)
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/publish)
+	PublishNotice(ctx context.Context, request PublishNoticeRequestObject) (PublishNoticeResponseObject, error)
+	// ListNoticeRevisions Every version of a notice since it was posted, oldest first
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/revisions)
+	ListNoticeRevisions(ctx context.Context, request ListNoticeRevisionsRequestObject) (ListNoticeRevisionsResponseObject, error)
+	// GetNoticeRevision One version of a notice as it hung on the board
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/revisions/{revision})
+	GetNoticeRevision(ctx context.Context, request GetNoticeRevisionRequestObject) (GetNoticeRevisionResponseObject, error)
+	// SubmitNotice Ask a second clerk to approve a draft
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/submit)
+	SubmitNotice(ctx context.Context, request SubmitNoticeRequestObject) (SubmitNoticeResponseObject, error)
+	// TakeDownNotice Take a posted notice down before its time, with a reason
+	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/take-down)
+	TakeDownNotice(ctx context.Context, request TakeDownNoticeRequestObject) (TakeDownNoticeResponseObject, error)
+	// GetNoticeboardSettings The board's settings
+	// (GET /api/v1/tenants/{tenant}/noticeboard/settings)
+	GetNoticeboardSettings(ctx context.Context, request GetNoticeboardSettingsRequestObject) (GetNoticeboardSettingsResponseObject, error)
+	// UpdateNoticeboardSettings Change the board's settings
+	// (PUT /api/v1/tenants/{tenant}/noticeboard/settings)
+	UpdateNoticeboardSettings(ctx context.Context, request UpdateNoticeboardSettingsRequestObject) (UpdateNoticeboardSettingsResponseObject, error)
+	// ListNoticeboardSnapshots The board's daily snapshots (proof of posting), newest first, and whether their chain is intact
+	// (GET /api/v1/tenants/{tenant}/noticeboard/snapshots)
+	ListNoticeboardSnapshots(ctx context.Context, request ListNoticeboardSnapshotsRequestObject) (ListNoticeboardSnapshotsResponseObject, error)
+	// GetNoticeboardSnapshot One day's snapshot with its canonical JSON
+	// (GET /api/v1/tenants/{tenant}/noticeboard/snapshots/{day})
+	GetNoticeboardSnapshot(ctx context.Context, request GetNoticeboardSnapshotRequestObject) (GetNoticeboardSnapshotResponseObject, error)
+	// GetNoticeboardSubscribers How many citizens receive the board's notices by e-mail (no addresses)
+	// (GET /api/v1/tenants/{tenant}/noticeboard/subscribers)
+	GetNoticeboardSubscribers(ctx context.Context, request GetNoticeboardSubscribersRequestObject) (GetNoticeboardSubscribersResponseObject, error)
 	// GetTenantSettings The municipality's own settings
 	// (GET /api/v1/tenants/{tenant}/settings)
 	GetTenantSettings(ctx context.Context, request GetTenantSettingsRequestObject) (GetTenantSettingsResponseObject, error)
 	// UpdateTenantSettings Replace the municipality's own settings
 	// (PUT /api/v1/tenants/{tenant}/settings)
 	UpdateTenantSettings(ctx context.Context, request UpdateTenantSettingsRequestObject) (UpdateTenantSettingsResponseObject, error)
+	// ListApiTokens The municipality's API tokens, newest first, and the scopes the caller may grant
+	// (GET /api/v1/tenants/{tenant}/tokens)
+	ListApiTokens(ctx context.Context, request ListApiTokensRequestObject) (ListApiTokensResponseObject, error)
+	// CreateApiToken Create an API token
+	// (POST /api/v1/tenants/{tenant}/tokens)
+	CreateApiToken(ctx context.Context, request CreateApiTokenRequestObject) (CreateApiTokenResponseObject, error)
+	// RevokeApiToken Revoke an API token (it stops working at once)
+	// (POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke)
+	RevokeApiToken(ctx context.Context, request RevokeApiTokenRequestObject) (RevokeApiTokenResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -2140,6 +7070,156 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// RegisterAccount operation middleware
+func (sh *strictHandler) RegisterAccount(ctx *gin.Context) {
+	var request RegisterAccountRequestObject
+
+	var body RegisterAccountJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterAccount(ctx, request.(RegisterAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterAccount")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegisterAccountResponseObject); ok {
+		if err := validResponse.VisitRegisterAccountResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResendAccountVerification operation middleware
+func (sh *strictHandler) ResendAccountVerification(ctx *gin.Context) {
+	var request ResendAccountVerificationRequestObject
+
+	var body ResendAccountVerificationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendAccountVerification(ctx, request.(ResendAccountVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendAccountVerification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResendAccountVerificationResponseObject); ok {
+		if err := validResponse.VisitResendAccountVerificationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VerifyAccountEmail operation middleware
+func (sh *strictHandler) VerifyAccountEmail(ctx *gin.Context) {
+	var request VerifyAccountEmailRequestObject
+
+	var body VerifyAccountEmailJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyAccountEmail(ctx, request.(VerifyAccountEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyAccountEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VerifyAccountEmailResponseObject); ok {
+		if err := validResponse.VisitVerifyAccountEmailResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAuthProviders operation middleware
+func (sh *strictHandler) ListAuthProviders(ctx *gin.Context) {
+	var request ListAuthProvidersRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuthProviders(ctx, request.(ListAuthProvidersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuthProviders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListAuthProvidersResponseObject); ok {
+		if err := validResponse.VisitListAuthProvidersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SearchMunicipalities operation middleware
 func (sh *strictHandler) SearchMunicipalities(ctx *gin.Context, params SearchMunicipalitiesParams) {
 	var request SearchMunicipalitiesRequestObject
@@ -2159,6 +7239,76 @@ func (sh *strictHandler) SearchMunicipalities(ctx *gin.Context, params SearchMun
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(SearchMunicipalitiesResponseObject); ok {
 		if err := validResponse.VisitSearchMunicipalitiesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInvitation operation middleware
+func (sh *strictHandler) GetInvitation(ctx *gin.Context, token string) {
+	var request GetInvitationRequestObject
+
+	request.Token = token
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInvitation(ctx, request.(GetInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetInvitationResponseObject); ok {
+		if err := validResponse.VisitGetInvitationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AcceptInvitation operation middleware
+func (sh *strictHandler) AcceptInvitation(ctx *gin.Context, token string) {
+	var request AcceptInvitationRequestObject
+
+	request.Token = token
+
+	var body AcceptInvitationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptInvitation(ctx, request.(AcceptInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AcceptInvitationResponseObject); ok {
+		if err := validResponse.VisitAcceptInvitationResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2190,6 +7340,322 @@ func (sh *strictHandler) GetMe(ctx *gin.Context) {
 	}
 }
 
+// ListMyIdentities operation middleware
+func (sh *strictHandler) ListMyIdentities(ctx *gin.Context) {
+	var request ListMyIdentitiesRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMyIdentities(ctx, request.(ListMyIdentitiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMyIdentities")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListMyIdentitiesResponseObject); ok {
+		if err := validResponse.VisitListMyIdentitiesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnlinkMyIdentity operation middleware
+func (sh *strictHandler) UnlinkMyIdentity(ctx *gin.Context, provider string) {
+	var request UnlinkMyIdentityRequestObject
+
+	request.Provider = provider
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlinkMyIdentity(ctx, request.(UnlinkMyIdentityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlinkMyIdentity")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UnlinkMyIdentityResponseObject); ok {
+		if err := validResponse.VisitUnlinkMyIdentityResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangeMyPassword operation middleware
+func (sh *strictHandler) ChangeMyPassword(ctx *gin.Context) {
+	var request ChangeMyPasswordRequestObject
+
+	var body ChangeMyPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangeMyPassword(ctx, request.(ChangeMyPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangeMyPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ChangeMyPasswordResponseObject); ok {
+		if err := validResponse.VisitChangeMyPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegenerateRecoveryCodes operation middleware
+func (sh *strictHandler) RegenerateRecoveryCodes(ctx *gin.Context) {
+	var request RegenerateRecoveryCodesRequestObject
+
+	var body RegenerateRecoveryCodesJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateRecoveryCodes(ctx, request.(RegenerateRecoveryCodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateRecoveryCodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegenerateRecoveryCodesResponseObject); ok {
+		if err := validResponse.VisitRegenerateRecoveryCodesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeOtherSessions operation middleware
+func (sh *strictHandler) RevokeOtherSessions(ctx *gin.Context) {
+	var request RevokeOtherSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeOtherSessions(ctx, request.(RevokeOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitRevokeOtherSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMySessions operation middleware
+func (sh *strictHandler) ListMySessions(ctx *gin.Context) {
+	var request ListMySessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySessions(ctx, request.(ListMySessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListMySessionsResponseObject); ok {
+		if err := validResponse.VisitListMySessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeMySession operation middleware
+func (sh *strictHandler) RevokeMySession(ctx *gin.Context, sessionId openapi_types.UUID) {
+	var request RevokeMySessionRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeMySession(ctx, request.(RevokeMySessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeMySession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeMySessionResponseObject); ok {
+		if err := validResponse.VisitRevokeMySessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DisableTotp operation middleware
+func (sh *strictHandler) DisableTotp(ctx *gin.Context) {
+	var request DisableTotpRequestObject
+
+	var body DisableTotpJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableTotp(ctx, request.(DisableTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DisableTotpResponseObject); ok {
+		if err := validResponse.VisitDisableTotpResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartTotp operation middleware
+func (sh *strictHandler) StartTotp(ctx *gin.Context) {
+	var request StartTotpRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StartTotp(ctx, request.(StartTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StartTotpResponseObject); ok {
+		if err := validResponse.VisitStartTotpResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ConfirmTotp operation middleware
+func (sh *strictHandler) ConfirmTotp(ctx *gin.Context) {
+	var request ConfirmTotpRequestObject
+
+	var body ConfirmTotpJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmTotp(ctx, request.(ConfirmTotpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmTotp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ConfirmTotpResponseObject); ok {
+		if err := validResponse.VisitConfirmTotpResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListModules operation middleware
 func (sh *strictHandler) ListModules(ctx *gin.Context) {
 	var request ListModulesRequestObject
@@ -2207,6 +7673,395 @@ func (sh *strictHandler) ListModules(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListModulesResponseObject); ok {
 		if err := validResponse.VisitListModulesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorListMunicipalities operation middleware
+func (sh *strictHandler) OperatorListMunicipalities(ctx *gin.Context, kraj Kraj, params OperatorListMunicipalitiesParams) {
+	var request OperatorListMunicipalitiesRequestObject
+
+	request.Kraj = kraj
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorListMunicipalities(ctx, request.(OperatorListMunicipalitiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorListMunicipalities")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorListMunicipalitiesResponseObject); ok {
+		if err := validResponse.VisitOperatorListMunicipalitiesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorListSubscriptionRequests operation middleware
+func (sh *strictHandler) OperatorListSubscriptionRequests(ctx *gin.Context, kraj Kraj, params OperatorListSubscriptionRequestsParams) {
+	var request OperatorListSubscriptionRequestsRequestObject
+
+	request.Kraj = kraj
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorListSubscriptionRequests(ctx, request.(OperatorListSubscriptionRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorListSubscriptionRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorListSubscriptionRequestsResponseObject); ok {
+		if err := validResponse.VisitOperatorListSubscriptionRequestsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorApproveSubscriptionRequest operation middleware
+func (sh *strictHandler) OperatorApproveSubscriptionRequest(ctx *gin.Context, kraj Kraj, requestId SubscriptionRequestId) {
+	var request OperatorApproveSubscriptionRequestRequestObject
+
+	request.Kraj = kraj
+	request.RequestId = requestId
+
+	var body OperatorApproveSubscriptionRequestJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorApproveSubscriptionRequest(ctx, request.(OperatorApproveSubscriptionRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorApproveSubscriptionRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorApproveSubscriptionRequestResponseObject); ok {
+		if err := validResponse.VisitOperatorApproveSubscriptionRequestResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorRejectSubscriptionRequest operation middleware
+func (sh *strictHandler) OperatorRejectSubscriptionRequest(ctx *gin.Context, kraj Kraj, requestId SubscriptionRequestId) {
+	var request OperatorRejectSubscriptionRequestRequestObject
+
+	request.Kraj = kraj
+	request.RequestId = requestId
+
+	var body OperatorRejectSubscriptionRequestJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorRejectSubscriptionRequest(ctx, request.(OperatorRejectSubscriptionRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorRejectSubscriptionRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorRejectSubscriptionRequestResponseObject); ok {
+		if err := validResponse.VisitOperatorRejectSubscriptionRequestResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorOnboardTenant operation middleware
+func (sh *strictHandler) OperatorOnboardTenant(ctx *gin.Context, kraj Kraj) {
+	var request OperatorOnboardTenantRequestObject
+
+	request.Kraj = kraj
+
+	var body OperatorOnboardTenantJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorOnboardTenant(ctx, request.(OperatorOnboardTenantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorOnboardTenant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorOnboardTenantResponseObject); ok {
+		if err := validResponse.VisitOperatorOnboardTenantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorGetTenant operation middleware
+func (sh *strictHandler) OperatorGetTenant(ctx *gin.Context, kraj Kraj, tenantId OperatorTenantId) {
+	var request OperatorGetTenantRequestObject
+
+	request.Kraj = kraj
+	request.TenantId = tenantId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorGetTenant(ctx, request.(OperatorGetTenantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorGetTenant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorGetTenantResponseObject); ok {
+		if err := validResponse.VisitOperatorGetTenantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorSetTenantModules operation middleware
+func (sh *strictHandler) OperatorSetTenantModules(ctx *gin.Context, kraj Kraj, tenantId OperatorTenantId) {
+	var request OperatorSetTenantModulesRequestObject
+
+	request.Kraj = kraj
+	request.TenantId = tenantId
+
+	var body OperatorSetTenantModulesJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorSetTenantModules(ctx, request.(OperatorSetTenantModulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorSetTenantModules")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorSetTenantModulesResponseObject); ok {
+		if err := validResponse.VisitOperatorSetTenantModulesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// OperatorSetTenantStatus operation middleware
+func (sh *strictHandler) OperatorSetTenantStatus(ctx *gin.Context, kraj Kraj, tenantId OperatorTenantId) {
+	var request OperatorSetTenantStatusRequestObject
+
+	request.Kraj = kraj
+	request.TenantId = tenantId
+
+	var body OperatorSetTenantStatusJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.OperatorSetTenantStatus(ctx, request.(OperatorSetTenantStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "OperatorSetTenantStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(OperatorSetTenantStatusResponseObject); ok {
+		if err := validResponse.VisitOperatorSetTenantStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RequestPasswordReset operation middleware
+func (sh *strictHandler) RequestPasswordReset(ctx *gin.Context) {
+	var request RequestPasswordResetRequestObject
+
+	var body RequestPasswordResetJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestPasswordReset(ctx, request.(RequestPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestPasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RequestPasswordResetResponseObject); ok {
+		if err := validResponse.VisitRequestPasswordResetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ConfirmPasswordReset operation middleware
+func (sh *strictHandler) ConfirmPasswordReset(ctx *gin.Context) {
+	var request ConfirmPasswordResetRequestObject
+
+	var body ConfirmPasswordResetJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmPasswordReset(ctx, request.(ConfirmPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmPasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ConfirmPasswordResetResponseObject); ok {
+		if err := validResponse.VisitConfirmPasswordResetResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2392,6 +8247,90 @@ func (sh *strictHandler) SignIn(ctx *gin.Context) {
 	}
 }
 
+// SignInSecondFactor operation middleware
+func (sh *strictHandler) SignInSecondFactor(ctx *gin.Context) {
+	var request SignInSecondFactorRequestObject
+
+	var body SignInSecondFactorJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SignInSecondFactor(ctx, request.(SignInSecondFactorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SignInSecondFactor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SignInSecondFactorResponseObject); ok {
+		if err := validResponse.VisitSignInSecondFactorResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SubmitSubscriptionRequest operation middleware
+func (sh *strictHandler) SubmitSubscriptionRequest(ctx *gin.Context) {
+	var request SubmitSubscriptionRequestRequestObject
+
+	var body SubmitSubscriptionRequestJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitSubscriptionRequest(ctx, request.(SubmitSubscriptionRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitSubscriptionRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SubmitSubscriptionRequestResponseObject); ok {
+		if err := validResponse.VisitSubmitSubscriptionRequestResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetTenant operation middleware
 func (sh *strictHandler) GetTenant(ctx *gin.Context, tenant TenantRef) {
 	var request GetTenantRequestObject
@@ -2551,6 +8490,103 @@ func (sh *strictHandler) DownloadTenantExport(ctx *gin.Context, tenant TenantRef
 	}
 }
 
+// ListInvitations operation middleware
+func (sh *strictHandler) ListInvitations(ctx *gin.Context, tenant TenantRef) {
+	var request ListInvitationsRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInvitations(ctx, request.(ListInvitationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInvitations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListInvitationsResponseObject); ok {
+		if err := validResponse.VisitListInvitationsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateInvitation operation middleware
+func (sh *strictHandler) CreateInvitation(ctx *gin.Context, tenant TenantRef) {
+	var request CreateInvitationRequestObject
+
+	request.Tenant = tenant
+
+	var body CreateInvitationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInvitation(ctx, request.(CreateInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateInvitationResponseObject); ok {
+		if err := validResponse.VisitCreateInvitationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeInvitation operation middleware
+func (sh *strictHandler) RevokeInvitation(ctx *gin.Context, tenant TenantRef, invitationId openapi_types.UUID) {
+	var request RevokeInvitationRequestObject
+
+	request.Tenant = tenant
+	request.InvitationId = invitationId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeInvitation(ctx, request.(RevokeInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeInvitationResponseObject); ok {
+		if err := validResponse.VisitRevokeInvitationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListMailLog operation middleware
 func (sh *strictHandler) ListMailLog(ctx *gin.Context, tenant TenantRef, params ListMailLogParams) {
 	var request ListMailLogRequestObject
@@ -2631,6 +8667,51 @@ func (sh *strictHandler) ListMembers(ctx *gin.Context, tenant TenantRef) {
 	}
 }
 
+// SetMemberRoles operation middleware
+func (sh *strictHandler) SetMemberRoles(ctx *gin.Context, tenant TenantRef, userId openapi_types.UUID) {
+	var request SetMemberRolesRequestObject
+
+	request.Tenant = tenant
+	request.UserId = userId
+
+	var body SetMemberRolesJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetMemberRoles(ctx, request.(SetMemberRolesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetMemberRoles")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetMemberRolesResponseObject); ok {
+		if err := validResponse.VisitSetMemberRolesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTenantModules operation middleware
 func (sh *strictHandler) ListTenantModules(ctx *gin.Context, tenant TenantRef) {
 	var request ListTenantModulesRequestObject
@@ -2650,6 +8731,569 @@ func (sh *strictHandler) ListTenantModules(ctx *gin.Context, tenant TenantRef) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListTenantModulesResponseObject); ok {
 		if err := validResponse.VisitListTenantModulesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNotices operation middleware
+func (sh *strictHandler) ListNotices(ctx *gin.Context, tenant TenantRef, params ListNoticesParams) {
+	var request ListNoticesRequestObject
+
+	request.Tenant = tenant
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotices(ctx, request.(ListNoticesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotices")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListNoticesResponseObject); ok {
+		if err := validResponse.VisitListNoticesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateNotice operation middleware
+func (sh *strictHandler) CreateNotice(ctx *gin.Context, tenant TenantRef) {
+	var request CreateNoticeRequestObject
+
+	request.Tenant = tenant
+
+	var body CreateNoticeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateNotice(ctx, request.(CreateNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateNoticeResponseObject); ok {
+		if err := validResponse.VisitCreateNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNotice operation middleware
+func (sh *strictHandler) GetNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request GetNoticeRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotice(ctx, request.(GetNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetNoticeResponseObject); ok {
+		if err := validResponse.VisitGetNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateNotice operation middleware
+func (sh *strictHandler) UpdateNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request UpdateNoticeRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	var body UpdateNoticeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNotice(ctx, request.(UpdateNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateNoticeResponseObject); ok {
+		if err := validResponse.VisitUpdateNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ApproveNotice operation middleware
+func (sh *strictHandler) ApproveNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request ApproveNoticeRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ApproveNotice(ctx, request.(ApproveNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApproveNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ApproveNoticeResponseObject); ok {
+		if err := validResponse.VisitApproveNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadNoticeAttachment operation middleware
+func (sh *strictHandler) UploadNoticeAttachment(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request UploadNoticeAttachmentRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadNoticeAttachment(ctx, request.(UploadNoticeAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadNoticeAttachment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UploadNoticeAttachmentResponseObject); ok {
+		if err := validResponse.VisitUploadNoticeAttachmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteNoticeAttachment operation middleware
+func (sh *strictHandler) DeleteNoticeAttachment(ctx *gin.Context, tenant TenantRef, noticeId NoticeId, attachmentId openapi_types.UUID) {
+	var request DeleteNoticeAttachmentRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+	request.AttachmentId = attachmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteNoticeAttachment(ctx, request.(DeleteNoticeAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteNoticeAttachment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteNoticeAttachmentResponseObject); ok {
+		if err := validResponse.VisitDeleteNoticeAttachmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DownloadNoticeAttachment operation middleware
+func (sh *strictHandler) DownloadNoticeAttachment(ctx *gin.Context, tenant TenantRef, noticeId NoticeId, attachmentId openapi_types.UUID) {
+	var request DownloadNoticeAttachmentRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+	request.AttachmentId = attachmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadNoticeAttachment(ctx, request.(DownloadNoticeAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadNoticeAttachment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DownloadNoticeAttachmentResponseObject); ok {
+		if err := validResponse.VisitDownloadNoticeAttachmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PublishNotice operation middleware
+func (sh *strictHandler) PublishNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request PublishNoticeRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PublishNotice(ctx, request.(PublishNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PublishNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(PublishNoticeResponseObject); ok {
+		if err := validResponse.VisitPublishNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNoticeRevisions operation middleware
+func (sh *strictHandler) ListNoticeRevisions(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request ListNoticeRevisionsRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNoticeRevisions(ctx, request.(ListNoticeRevisionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNoticeRevisions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListNoticeRevisionsResponseObject); ok {
+		if err := validResponse.VisitListNoticeRevisionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNoticeRevision operation middleware
+func (sh *strictHandler) GetNoticeRevision(ctx *gin.Context, tenant TenantRef, noticeId NoticeId, revision int) {
+	var request GetNoticeRevisionRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+	request.Revision = revision
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticeRevision(ctx, request.(GetNoticeRevisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticeRevision")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetNoticeRevisionResponseObject); ok {
+		if err := validResponse.VisitGetNoticeRevisionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SubmitNotice operation middleware
+func (sh *strictHandler) SubmitNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request SubmitNoticeRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitNotice(ctx, request.(SubmitNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SubmitNoticeResponseObject); ok {
+		if err := validResponse.VisitSubmitNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TakeDownNotice operation middleware
+func (sh *strictHandler) TakeDownNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request TakeDownNoticeRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	var body TakeDownNoticeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TakeDownNotice(ctx, request.(TakeDownNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TakeDownNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(TakeDownNoticeResponseObject); ok {
+		if err := validResponse.VisitTakeDownNoticeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNoticeboardSettings operation middleware
+func (sh *strictHandler) GetNoticeboardSettings(ctx *gin.Context, tenant TenantRef) {
+	var request GetNoticeboardSettingsRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticeboardSettings(ctx, request.(GetNoticeboardSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticeboardSettings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetNoticeboardSettingsResponseObject); ok {
+		if err := validResponse.VisitGetNoticeboardSettingsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateNoticeboardSettings operation middleware
+func (sh *strictHandler) UpdateNoticeboardSettings(ctx *gin.Context, tenant TenantRef) {
+	var request UpdateNoticeboardSettingsRequestObject
+
+	request.Tenant = tenant
+
+	var body UpdateNoticeboardSettingsJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNoticeboardSettings(ctx, request.(UpdateNoticeboardSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNoticeboardSettings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateNoticeboardSettingsResponseObject); ok {
+		if err := validResponse.VisitUpdateNoticeboardSettingsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNoticeboardSnapshots operation middleware
+func (sh *strictHandler) ListNoticeboardSnapshots(ctx *gin.Context, tenant TenantRef) {
+	var request ListNoticeboardSnapshotsRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNoticeboardSnapshots(ctx, request.(ListNoticeboardSnapshotsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNoticeboardSnapshots")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListNoticeboardSnapshotsResponseObject); ok {
+		if err := validResponse.VisitListNoticeboardSnapshotsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNoticeboardSnapshot operation middleware
+func (sh *strictHandler) GetNoticeboardSnapshot(ctx *gin.Context, tenant TenantRef, day openapi_types.Date) {
+	var request GetNoticeboardSnapshotRequestObject
+
+	request.Tenant = tenant
+	request.Day = day
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticeboardSnapshot(ctx, request.(GetNoticeboardSnapshotRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticeboardSnapshot")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetNoticeboardSnapshotResponseObject); ok {
+		if err := validResponse.VisitGetNoticeboardSnapshotResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetNoticeboardSubscribers operation middleware
+func (sh *strictHandler) GetNoticeboardSubscribers(ctx *gin.Context, tenant TenantRef) {
+	var request GetNoticeboardSubscribersRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticeboardSubscribers(ctx, request.(GetNoticeboardSubscribersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticeboardSubscribers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetNoticeboardSubscribersResponseObject); ok {
+		if err := validResponse.VisitGetNoticeboardSubscribersResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2727,80 +9371,314 @@ func (sh *strictHandler) UpdateTenantSettings(ctx *gin.Context, tenant TenantRef
 	}
 }
 
+// ListApiTokens operation middleware
+func (sh *strictHandler) ListApiTokens(ctx *gin.Context, tenant TenantRef) {
+	var request ListApiTokensRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiTokens(ctx, request.(ListApiTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListApiTokensResponseObject); ok {
+		if err := validResponse.VisitListApiTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateApiToken operation middleware
+func (sh *strictHandler) CreateApiToken(ctx *gin.Context, tenant TenantRef) {
+	var request CreateApiTokenRequestObject
+
+	request.Tenant = tenant
+
+	var body CreateApiTokenJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiToken(ctx, request.(CreateApiTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateApiTokenResponseObject); ok {
+		if err := validResponse.VisitCreateApiTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeApiToken operation middleware
+func (sh *strictHandler) RevokeApiToken(ctx *gin.Context, tenant TenantRef, tokenId openapi_types.UUID) {
+	var request RevokeApiTokenRequestObject
+
+	request.Tenant = tenant
+	request.TokenId = tokenId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeApiToken(ctx, request.(RevokeApiTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeApiToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeApiTokenResponseObject); ok {
+		if err := validResponse.VisitRevokeApiTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Dzdcty2eq+CYTMTqeb+SLZ8jtcXOY6iNGrlWGNJkzPHUrpY8tslIhKgAVDSWtVMH+A8QXvVm971qo/g",
-	"PEmfpIMfkuASXO3KqyjtuVuRIPD9/0O3QcSynFGgUgSj2yDHHGcggeu/Dm5yxuVhrH4TGoyCHMskCAOK",
-	"MwhGAZSvw4DDx4JwiIOR5AWEgYgSyLD6bsp4hmUwCoqCqJVynqtvheSEzoK7uzA4BYqpfA9TtTwGEXGS",
-	"S8LUeacJIKlffy3Q2fsjJNJihhhHZ2eH3/WD0AeVWb8UpgzfHAGdySQYvXweBhmh5Z87bQDv1E4iZ1SA",
-	"JsoxZ5MUMvUzYlQCleonzvOURFjBPcjNime/CIXErXPwV1xhGfzdoKb6wLwVg3JffWKTDG8oAs4ZR1vv",
-	"v99Hr17s/WG7r0lnv1VbvyliIg+o5HPNR85y4JIYkHFkNroN4AZnearxAykJnYlelGA6Aw9rQvUd4+qz",
-	"9hvZ4G2MJfQkycC3SwwSk9QAEsdEgYLT4waArW/sAzb5BSKpHpDcu07AxwYghMqXL2ogCJUwA653xHwG",
-	"0rPJnSspH/SOGr8SfX12WNKw2qjG68ID7vcE0vhA8azNjal615b1fzx59yPKmQKZI0IlQzIBpEADIUMl",
-	"9OrvSkG/FkgLvIfgGQiBZ3A/rgaS+gMfJkcswin5BPEp3Mg2MpGff0DvPz0SgV7oO/UtJukRm3XJs5SQ",
-	"5dI92uF0xAFLiN+sIaJTzrIftfnw4ELiFexYGKSYzrzfp1jIShS6mGWMbOstN1bR8zxP56esQyeoXAd5",
-	"IbEsNC2BFpnizMcCCm0R1FZBGEwxSfXflMl/1s8ufPsUhn1efYYsT7H0E1iyjscdLFmQI82OmunOYZYp",
-	"hoz6nBrKCu+wFqclkvi21imcpu+mwejDcnPekOC7cFGEE5ml37J43kGtG9nxcgH3amVY79jG4kLhAT7l",
-	"5dNTdulV1jCADJP0SzQig2wCXCQk16cRCZm4zwu+rb5x3ADmHCsiWhfvgUjxW8HznqUGtaZt1Y8RK6Qg",
-	"MSBsY4oRKj/r4TgjNESKOFgyPtr/y3BvJ0T/86//qex/CXiXm7Lw+eTSENFC3iTJItShww+vJOpv21zs",
-	"5lMnuXhJplVRC4NCAD+MV4voXCrY71qUMCB046lFoIXrJjFSsWSH+inpeAiy1Zd291WwZXGRwiGdsja2",
-	"DSFerjdNN13paB3vUSZJBBOGuVdXS8KudUZeTFIS+cP2TOOF2HQKXKAcz0AgyVBEJPkEVKCtlAgJMWJU",
-	"xzVVlJ9iGhM6019s92tQJ4ylgKlfyyyVXSgq6LxELyiJSI5TIj3hBYn8DumSxe8mETTpuvfy+R//+MpH",
-	"0kuOf/Hvw/EvPxYmfKk30iZnGWvqpUdkAhwi32J2yTtCasbzruf/xPzRR84K/3MRradqhrsnVuGawnIC",
-	"El0nYMQgcxiDcMoBx3NUCBAIcpb1fRibBy55TpRjl5//g9PP/4WyX/9daMe/XHNL3laypJcbqpVUtSx1",
-	"GGhI4ZMwJ0tc1GnZZa51jufxXu8oIFBxBMp1anCFUxIjHbz3Xfe0THedhMTDH0KFxDTqMK0mBemIUOvo",
-	"0ZNzEZnCEgFpiYLEkxSQzZ+RWhQi6M/6qMypxUAjj8tcbLk1Niw0UFSQ+rh1Qmb0kL43iHYnqlOcCgi7",
-	"3K9TVdjde+GR1BwLcc14vLB4Z7j74r4iRBOx0pVWG/pwMmUVT9C3fnqUMCHXdK4rhoiOSV1qJlcPbTq9",
-	"ei2oy/TEUO3ErPX6GuvYq+yhZTkc62AI52Yn3Zza12vWFL42ZxpS+FzJiJTAlXb9/AH3Pg17r/q9i2df",
-	"eeN1fHNottkZtjnqsMrdc9h7dXH78s6/oY4BPBbNBD06IBDXREYJYvQ1imGKi1Tqx5RRaBg3B68Xw3D1",
-	"6K558HfOEYv+xlZU0DWRCSskigmOOJEkEv3AR8eLrW9G9mfv4nYYvty5K99sf/PV8kzbohqMghx0vKNL",
-	"ISb7rp/gSJIr8CTbHc6rW7hMJdfjjdg1TRn2lKOOsUwQm2oqlatC46gNGogIFDPqNRjQWe6Am5xwEMb6",
-	"NE88o5Kk5gQiUYQpmtRH6/LDisUcQolI1rNwK5or6wrX27v66Nv5SoeIBO/uvWzT5we4QSc/vOnt7r0s",
-	"GYN5lCgJ8e1CPnk87LdzqRLhxa9XqJ8KifmaiLvi7gJhZCAeafEJ0aSQLjgowQJNACiKIQWpGd8qTPGC",
-	"UqMjVgSrEpXd/H6lMca8tOIuZ7vV6JizKUk9lRQcxxyE31VFjEocyYPONN0uOE4UKt56S0dCsiEn669a",
-	"Enop2oja9Oz+ylS50EfM0nkv2GYi8hTPjRHeKvsT22XlO8ISp2xWQGfde/3cp7sEYOPT1otrmAgiV61K",
-	"NosANh6tAwabTpTZhck1DOG7ZfDEEmb1UmTzu0OaF9JTkYRsAvE7TmaErlsayuP1IspWOOuc7G7nr2T6",
-	"0FkvanK01Qkr9oa+uGJRexejfCcu+Opffv7w85/Oz8XFsz+VP87P++VPb0iwqPsLYY4bdTwb9l6hre3e",
-	"xd97d4qN+pQ1cxdOhdjS/CJscX8hAzUvEE5Tdg2xip6mXKmpbknpOost8Wztnxybdz2VUArJuNjuCuQ0",
-	"YA6KiZS5GA0GTqC6NdIR5rOOiKoOWXc9IaujrIt8Xjz1m9FgcK+guiReoqCtfkorogsDUQj1VLusKGXC",
-	"77F0am4qg+0K25vjQ+XJIWdZaIPZVJKeqbUgMRcSMjS11hPPgMZYu/79TxAlbuRLQPTP6TndZ/QKqDpB",
-	"jM5pDxl0eiJiOcS2Nq5eolS56YLGwNF4gHMyuNoZmGPF4Nb8uBurSI4DGtcPiFCgnFPk6elvjS8L+glf",
-	"jrW9J1KYFr8C4+AK+Lw+HkWYcwICjW96OfCMCEEYHY/Q2AjiGG1hOmcUtkM0xoVMFEqRsijmDRJkRiHu",
-	"EaogKQRwfeT4vBgOn0eGmfo3jMwj0/k1j8YoSiC6hBhN5oauhUwYJ58MaCme6wpNs6QZswyb07YsN8Zl",
-	"5X9sX2o+VbSs3m73kVNLlQmWiF0rPaQOPWqy5pjLMrgziKAJTBk3ejolXEgUM/ka4caWRInFtBIVK0CY",
-	"imvgAr0YvjBs0NUphDmgcgoBjbvGHsY6i0JY5QqTFNBYSfZY7/MTJyoGbXCmpKYAzUwUMXZJlEALiQTQ",
-	"2H35tUD7J++/R5JdqkyBlsiP/9xTz3u6gTJGCeAYeP+capcaARVQNxCCg7Pjo95Of9epUgVKkZRSBWFw",
-	"BVwYRdvpD/tDHULkQHFOglHwvD/sPzcZYaLVvGRbFaEMmsql1tjZg4prh7EufaqY921zcdgYwvnQzstq",
-	"HptIqc5Te4QKoIIoG7MdIowuP/93jNgkAiXhmKLDX//6rhqb+VgAn9dzMx+DjhGZHY9fVOFDE64fz05P",
-	"0HMUsRhK8FR4Y+t3urjddbINg+rDHeO8/5ehKTHs+koMCgzfjinJiGxsWSXcyk9k+IZkyjTvWM9o/2rn",
-	"PXcXC9M/u8Phksmf9sTPQmehdIKr9ULdLsW93Ua9Y9srtaeJ3mIZJYTOFlxAiCYgJMrUW2Mr+mZ6xxLO",
-	"D2tFHGd+SXm3LMN8Xom4Fodf/3ry+d+cMJ5NVTzhdUd6zEaFuB+qHqlCzTX4wahs8KgDSxU0sY9X2f4B",
-	"5FvdivsSdi5vXfuorey3cjKbIKbaq/Jeelft+AlHTl8Z4SX20iGsfe2ha8M0N8lbF/S8ND4iQtraXvCU",
-	"ilP3VDenNrUjFqFyOxnQAjEeb4a1+65a1AFbeSKSCREohjxl8wyotH3VB+tJuboM25Zy9NSuaXkmn+mt",
-	"KiqrKc1ivf326T2EcQqli9i710V0nMCmUwEdR7hbDn9nXsf2jXxdXCZx6uv0eXWqXL+Kbr3R2aMWfSNr",
-	"RrFMYKjyg02o2Js0rbe3he1KoVbUJPuqb/cZccCx6ZQLj/KYls6pO5AMoprs2ojTafSO7pqckLyAu5Yk",
-	"7Wz4bB8/DTzxRgyj3qqa2dJZCm7OCVhmVpHFA3l5rRKTpVayTG4P47vFYfkPt92z6F84IX+hU40oacvX",
-	"ma6UNUzow6VsjfrZBlqpnc34VUR4+BuIcH31YCO2J5LkCksIkS38qIRM130qyd6Y1JaBnXY4KZj610Li",
-	"SWb0XSHbMdoLz1CGDjgRK+Rro2YmNycCRSlgDnoGxWTbepMTkL19vabJhlZtawPJBZlRBZixAESUIe9D",
-	"otwuG25GQx7JejfnTn5j2ffnK5bdhD4xWwk1JSToZZikOqkpx11eIwFSeApGK/HdEw0v1i6X5ZCON39U",
-	"m1S2Gh/dNB3b8r05T2flTfeqa4TVDJ5D4zJ36KZxK2PwAVgvGdRXwXSnp4s/A1zERC7NWfR1qCM2Wy1p",
-	"WZIN7LnJwO7vul7kXAHbbNpL4RqE1DOIBMSmKhkLszcCooLrsU+FBkrZLCwP1tWolQTPqoXeog7OH0UG",
-	"ze3HVTLnA7vyyZM6OwW0OeE4y5FkaHeILDEeSTQ4REAlirHE5UkPlw2zwQaEo44YWlOsXAqE0QRHlzPO",
-	"ChpbqHW77gr4XOr6a2vgOcFC+T3diNjSC5Fun4Tn1PSaKsUw/ZwUxLa5KshoNT/TRz/ZESqiKIfjuXuR",
-	"EDiaKeeJ6Tm1rlW7WXfMC6WEXr5uzOS0prF0HvYHFOO56CM9oKwxPKdYqoiWZDBC14l2KFQHi2Z0R4W9",
-	"dnYnRJgymQAvQXM6Tq9M36Y7m7aS3NKo3Q174VJj/HbRcrXCbiFkOmLmZH/71nysDJ9OhfoN9/MIUZVB",
-	"RZfcbcK8oGVKvR6iSAVdGkyVhnJwW94XXyG+6uLv8An4u7HKvRmb1AGWY8qewnaF9y6urv6v5AQd3g7c",
-	"kVIvk7+zCx7O6ZuexLzJ6qqIMiEU69DOM0vR5rC1byESkgPOWiq8bwDofUdEzgQptblbUcPgz73yo5Mf",
-	"3qw5yPnoRqCkPcKoHJN1ZRFtYSQxL8HZ/j8tm8q59VI2W96tMtd0H9zb+JIr0+0m+sENjqQKd0hOVMRj",
-	"B9W6GufmQrOvZ++7gNI+7ieV2WlPoOMALBCesELanj1G5s4gInEXAOZetR+CjqmBL0m//uZ6MQuXyJ+m",
-	"I1PKR8o20oapha4ZfuioV2mKSimuE5bpms91AvThsb6C+5HTwNLKDG7J8sCmwcvHLOs1/2FBVyfbvN4E",
-	"Q1X0r/lm9zQJBZECSbh5AnaF3lYM+cImzFIZMNMXyx2NXfOU1sT8A4ENj0QYvDYyKyTxdOpLTsqRFsIR",
-	"t/8qYXWZMvA9thVYYTDG7PX/eTwGKJ6kED/imIwzhGM6PrYrnGBhbxLqfynwuyhSC+eixvJst7rS8ej5",
-	"bnVSBwdLmB+pkMeuaXXEOkpcfrOZql0h72mlu+x4rJGNhes4T9H2vlcYJOMQb1Qm3kOe4gh88d8Xy0bZ",
-	"Cdf/AotflbJR8DQYBQPNertpNQZeNdpV0NCY2RDuo7KZeHdx978BAAD//w==",
+	"5H3NchvJmeCrZGAd0cR2gaD+etxkbHhoSW1zRmpxSWnbMaammahKANmsyqzOzCIEcRXhB7BPe5rxqS+O",
+	"2EPHHvY2EbMXyS/iJ9nILzOrsoAsoAAWyLZ96RZRVfn7/f/e9GKe5ZwRpmTv8KaXY4EzooiAv56/y7lQ",
+	"J4n+N2W9w16O1bQX9RjOSO+wR9zjqCfI9wUVJOkdKlGQqCfjKcmw/m7MRYZV77BXFFS/qea5/lYqQdmk",
+	"9+FD1Ptngb/TbyZExoLminI91ddvXp+jRyjmCUF8jNSUIJ4TgRUXn0l0JfB3ESL7k3309F8OnjzY70Wh",
+	"FerXVq4ux0oRoT/816f/cvDbg8GXb28efvhZcJ1fc0Vj0ngazD2+3Wm8spt8TRhmzWev3OPbzXZejMpD",
+	"PyPfF0Q2TynK57eb0+zsjIyXL/31lCCzs88kenP2Asm0mCAu0Js3J88a7ti8v3JNGX73grCJmvYOv3gU",
+	"9TLK3J8Plhf4QY8kc84kASQ4FXyUkkz/M+ZMEab0P3GepzTGet3D3Lzx+XdSb+LGm/hnQu+y91+GFZYN",
+	"zVM5dOPCjPVjOGaICMEF2jv76in68vGTf+jvw9HZb/XQx3HMC32MEyqVwObLmx5OEqr/jdNTofFFUb2L",
+	"MU4liXq599NNj2SYpgvH8/DJ49r5PFo6H3fu9c8ODtYca9TLsZQzLpLlW39w8Jff/a8HD3+O4ikWONbU",
+	"J0KMK4RRzLOMM+S+NT/ra8CUUTYBsqDXo2GEDGBDkb+wBwcPH6+7cB9yfmtPxe7SW/Xb8kM++o7ESm/p",
+	"OKev+RWBg6+fbSwIViQ5VjWUSLAiA0Vh4KXzsZ/8ct4Ci7y3n7tbXHqFvMupIHKTNdCk1eQpluqN3Gx7",
+	"7puTPLhYB1RLDwS55lebTWU/aXmSMua5uTSqSCaDi7A/YCHwHL5RWBUGiViRabDBsaLXejXm1A2NhGV4",
+	"kNMAcrAuC292NeUUPlxEHlitAsen8Nam1MCHljp+fjMlDDBN6dGRVDyXaMbFFWWTI4QVyrjUyDonWCA8",
+	"JTjZR99QNeWFQlR5X6b0mkhUMEVTZE9HE/V2t+oghLzDWZ7qZ0Y8QQlHMqeSX3/835pf/Pn/jeaLRGA9",
+	"dQpAQTWRYTH7kihF2UQeCoIToA2l8PBbPHh/MPjy2/3B288P3R+Dt5//LLSTDL87MZO4lbk/FyAt6hWM",
+	"fl8Q+1iztUXYqYPNeqhIlmmVJLEgqoEZ2xvXS0d7JOfZtxfFwcGjmCbwf2L/NGOYn/oRklM+Y4izdI4Y",
+	"n+2HDkE5wrmKR5YEdnHb5uvIrT247yKh6jlTYr68ZY2thl9Wl+xudxBPMZuQIK3AseIiSCHwBvQpIQrT",
+	"VDYjaDMFqrZHw3RUku9rC6FMffG4WgRlikyIgBGxmJhrX02d9IiwP7d9mDtyZ1gOVO0rfBtqeir4NU2I",
+	"WL4Pw3equ2AUtyMBJwlhiiqM+OjTHzALfiUVFuqNSIOETRCgTyPBZ5IIBO9K+EnSCRtQdoQyPEcxFmKO",
+	"fsHIO/XfhjjPh3/53Z/QnsQZGUiqCMJ5jrRYKgHo+/vACNwih7hQ0yGnSTwMbmwVO3BrD53pMyrxKCWv",
+	"ucqt7L6W5tf3//wdjlU6R5yBjgW6FmZJKW7pbSzINTwhC3qTVprQ25svop9/CFI7X+7bWDJb2jOIO213",
+	"24W8GxQPQ7fxFSVp8lyL7cvwPdbPluHvn85ffY1yrpFSIMoUB8CzelakZVr9d6mTfyaRBYtllkKkxBOy",
+	"HpvNSqoPQjs5YddUlRrFrQVbcg8SKtVbaC0CNgufPL29aJgTluiXK9mwnUS4oImYtSwLhseq55/k6gs9",
+	"jmOSb4o4TQrfZqjeArmrdW4nwm6p0KaYTZaR8wVmkwJPSuuTUS/Rb2P5Fsi7vd1Ywh+BO43aH9wynK2S",
+	"iqwBhaekLk0+WiVLNum5ZurVUHMqyDUls2VqsA61E+/ZiPOUYLYl3k+xtBaPsKCKk0QQKdEUS4QZwubd",
+	"CM2mNJ6irJAKGDqiDCmuH5NceXKptzhDOsTXTTShS2JhFIvGqczj87SYrCfs3ru1cRvpSHUJvtLqnXMI",
+	"Jl5QdkUSK3XNu2UPy5dqUQ6YoJUd0QRfEzRzGim1K0EzLFEKi+vKYJF70upaydS97K5yeS/uDcvEgbtT",
+	"JRFNzG6oQlQixlHK2YQIFHM2ppNCkGStwFiudGEd1dX7rMI7i+AN8xin9D1JXpN3KnDBYcA2qtzqZS5T",
+	"ymrWl5imL/ikSV1TimS58qf2FJktYG4seNaIda2NYGwS/F4fcCkHNklqJ0mDtWvc8Huezl/zBpWPqU02",
+	"vyyhfF+QAuBMD9WLemNMU/ibcfUt/BbibrIw1xemXFmeWg4eUP0bfm64kpBw5EN0OZm9FHOMME+1Sk9w",
+	"KsFpBSS+rARqnKavxr3D365myjUI/hAtgvBUZekveTJvOK13quHhEpW3b0bViMu7eKv3QULIK8alwXoD",
+	"Ob0lRmQkGxEhpzRvL8u8LL8J8cdsjJ8zreMmYaJaaJ1ds3w144MxmCec3o72Xr96fdpHxkSxxOWzMT4r",
+	"z7VxaCqRVHg8joDZJCRP+TwjTCF7J8GJx1yYr0CXVlMqL5gkUlLOYK2MI0lizhJkPjxE5JqIOcqJyCi8",
+	"NoinJL4iifV46g8xkzMiJHp88OiCXTqXkxxmYzwgTPBUL2vgQOXSGlmV2wi8IhFWCKwXRUwU2rNrloiy",
+	"C4YnmDI0o2oKX2lFv79/ET68RhFIo6EGkzMnCtXPFX5GvFCSJgRh6+o7RO6zAU4yyqLS0XsIvt0I/eV3",
+	"f+pFG4hVgsRcH+lTnhB5puGa0ZCI/4YVkiTIvQ6blpGVLpYvlkrE2X7AmNZCe/NxY/GcIg8xazBfB9Mg",
+	"tYJhNxHMuxRfNWidJO28vv4B2e8aRNPmfZZgtYFS2JlqtVKbWrdyIHBLt9Sp3SGsJURVpMDG1+TFGEij",
+	"V6y/J54UKTlhY7682xrurb6GuhBaciBPDIdgixHHYqVBZ6M58mKU0jjMDTLYF+LjsSbCOZ5o0s9RTBV9",
+	"T5hEeymVShNs6yhzMQwpBtsPfNEP6ZsrbL/+KsrVBQ+9YDSmOU6DKhmNw+LWFU9ejeIFe/qTLx79/Odf",
+	"ho70ykbpBB98XagFlxlQ7nY2/Bd0RASJQy/zK9HgD+Eib/r9n3lYts55Ef5dxtto7U4trwPLOVGVdpp5",
+	"F4NwKghO5pofS0RynoXdYvCDfzznWmxVH38Q7OOPKPv0Rwli7WrMdXdbwhK8bk7NnWrkoqPKCzRHEYSw",
+	"+bkRYLqJdCiEIE2GHCcpgdWNSmcND8ohW9uP69OeAmppTdya+twa9hhXoKSDu7Hvu6obDc95o054Tgjb",
+	"ZKkZUVMeWO6v+ay2yhmWIKKQBGmxV68XS1kIzGJDc0pDtDPPVpbazxVXuf+3k4UG4OnRR6yIYDgNaoCa",
+	"jx9P7FVuqLR5J1K3RYFzsRq5PIcKbkIQaoLzAqaDPBf8ejP4dN+09B5gpXA8zVwIZSs5wyz3uPwyRGZw",
+	"oaa8nXwV9UZNumWMFZlwY1VZv6Kn7u3t7CoJSek1ESR5xcLYneA5wijhcQFqVM6Ba47myLA3ZPg6AgOk",
+	"BmNUjngIMP/giZqaQcaKCPgeIhMEwSmY1PIUM40JsylNCUSLzYmbp38EP2T6bjUrRzNCrghLJChqU57S",
+	"BM/lUkTKmo2eEame4XnIuzxH3nvGvKcQdqEzsI89yUdc4Qgxknz6Y0qc08+uxloL+0cIj6Q+Ma0K+gME",
+	"mQjBIqVEqtf4ijzjM9Z0G2MqpIJlQBydOfsMz1GKZ+MiTedoRJDCV4ShhM8Y2lPuCuH0vc31W53amKbk",
+	"JRZXtzEycEEnlPnWKz7T8hFXUyKCVMp80WjuM7DRGPdEtbKP9VnM9PkXefuIJQudm4WujYkgLCZfF06x",
+	"C7yTkmvM1But4i+v+tgASkYwc7FW40Lo07E33H4DglxTx/WXocc9dUIvSONH6ACNyJgL4pBzPxh9IpW1",
+	"Dq6nSefwKkSsGHA+I9hG2i6LTxpY9Tst7jPGGQG4bn8giqo0DEVFnmxGLEP80RyKm8YSdY+El9BfA+pl",
+	"qPEwzbtEj6PUWXG19joza+azHuNaFghNkPRrK8guiMeMjsckQWPBM2tngrf3V8S47iA8oFHxllP88MkX",
+	"AZmLvEPnvz4ePHzyhRMSV61c0vekVRjWCvXPP0c7Yrm+dZGgC8x8+RoUHqXGyCcP0fV8mn784c8/XGne",
+	"zPCf/+3jj+8J+/hjhAR/n/NPfyCaa40p0xJlhD7+x3uSaWUkTz/+wCJ0/fE/R5/+KPj1xx9Q+S3C6D2+",
+	"+vjD+6t5hK55OppHiL9nH3/I4Ol3lH38z3iKPv7Hn/8NJ3/+PxHiGvjZxx99gVUvDMurOZgc3uc8hjCz",
+	"Qk9PB5rT96Lee3yF38MrMEsv6n1HGRkUAgPumGFpkDHYhA6WF5tGRDhpa0GPSDFlSJF36ghlWFwVOQIF",
+	"BgSO/XpM6sODg2AkwPbims9cF27bRMf+gN4z/OkPV3h5KSEU4YqEZRrsxDYnrJl4SbR3RXJVWZAd3env",
+	"L0XjHqzk6wkZ4yLVWGM4+3Z8fplfUSkLLTXpyzM6uvkC7Lp61FbnUmPqS/cPsqd9pZTZDCuGGUHMldNN",
+	"4p4DIkF92k+///ijTDn6jiQMxwaD1kecrBYi3FY0Px1oHrmwmdvJFSUb9Zb5KLDMRXukZYsljjSTvhdU",
+	"BlhTqZptoKMFDUBc4TSsmGeYze15SJRhFRtkGNPUxPghnKZtXAiwQDdT8z7PPAltyWe+E630p6FobpYs",
+	"s1LvcIRu95rGVsL95pJ6INS7QWxddGJUkmKnEqgPiva82wkw505JqOMZFvGUXoNJwNNNJfkuKxTvexwj",
+	"EXisJQYbgfmtMezgtGcy6ZLCONkMO9MLtQOvkBZAyTm3qQIbSg1u+mbH87HzDMcpEVfG/qjJhxHc+8ha",
+	"piQiOJ46/tuobjU5GZbW0XwDZrsM53LKm2X9ML+NMeOMxjhFEOdMbLA5hiC9qb6+ukQtCRrNFZFo783r",
+	"rwY/72u+bCc4B7E3rCT4bwRRKsHzJURqCDGcNlEITbFc8OEyfuWCXP/afh2K/CLXlBcSGXuOnuYIvSeC",
+	"SwgVUL4hJuwT0FC+tWaZQCKRG6O+G7tpbweLB1r+3RZIwpx3JLhWzENmsrohaswLliCsuSVJEBcIQiIM",
+	"WK+9wXiKKTthCscBkHwOLv7qDogEx3+WF8pkPVTcGhcJVSjlk4YI0S3EiNoZnRdZhg3vW2SveZVtvMZg",
+	"YCUEf88tr8hNv+yhbboffTOUoeeFfn14KvCkIK1uZBrEioA2HUCSMnzG/mYBEZ4F8WQtnu4ckdZdgMm2",
+	"H9nyChuwDogGFVmIZzx1j5D0kvklUlOsz+raWMFHhDBNkWOSplYZpYxmmk8erJVGq9lDG3QVC27thm5v",
+	"ptncL2xFAC9zaCnlnrOUsjL9xgFmzYc7wxT8DZpuY5SQGOSl/TaOwZznRVom1QRg05QxaBWfskQ/brb1",
+	"B1tPsD61VVf7iplQiw3lnSSj7HlTUoafQvav/3hxId9+/o/uHxcX++6fwZwyGPnr7eoQeAC3kMX29uaL",
+	"cAqbif6ok3xv1scHK5N8nxw0R+vUgfCZsXxAaMki7FlPENhXeKFQQnEsqKIxOKyWU5Hf7v3CJSIP3t4c",
+	"RF88+OCe9H/xsw0iCNzmI/8+/StYBTivS6gOgMaJSdIKB1GAXwGgjrLJIZpNCZgaKmkJhgDnt032CjPr",
+	"3RmRV1EuPygmHAxAJ+wk6KXQ/JaRGbEZKwMKsRBU2VDU9laWENSujW1ptow3xZfBqgIWJMLz1IArwkjw",
+	"lEDuTRkc1ewWKlpG6Z2bd8uvnho75C1dMLVAtwoLvCCZMo68wgxzBnWvyuKiQmhyasMuzFubygQmHOJ0",
+	"6/zaqMfI7PQ26bk1IWFhOfXRV+3+jEiirBiz4Rnkt9h8WYFgIwbSUIhgZZ0Yr4TQYkikakygE4KLQAz1",
+	"K0YQYcrEi2vSh1OaIEjr3feDpFfhj5eqHCABlEmlBcUG+5RXJGpFakl7I1QlwwR9VFYhQvolW/Grin6H",
+	"zWNXh2D1RRmJxxm27EpDt3XmR4+HbB5JKLb9nLJJSgaFtG61I2OjESRPcUwkwuj1q9entp4Zi8k+Oq+K",
+	"ZABlpNJG+e9vEOy+JKknDZG552BY+goi2p9OcZoSS3ECBgsLy8BcBZ1MlVXFiMurbMi5ODS5DSYsbU7U",
+	"Pno9JRfMyt4lO4s5v6IEkiuIOkJjyqicGk5xefrq/DUa4pwOrx8M7VDDbIwvTS7Cipo1mwTVLRR6seZC",
+	"GwtXD4F7G61nmiuTSY7TGZ5LpERB1pvm/JGqxa7L7/bvtttKEH4mRSfVIPwBl2hvnfQetMoZN4JUxxUh",
+	"ui1iEUq7Xskv6lX5YkJz1VQzZX1S1oJW3kIGqn2yfn3lyS/bhnHcnNy8VXhhTJOuik80GSR2Lf1vJZav",
+	"ucUVXqx8ylkTK28Mo1pVxMJFxwKl1BDR4C/ZIO9ks0x3GMHTT/2jqQnq+oajGhxWGUc12X2xnkZLmN8m",
+	"ciTmTAY9Jk/NA6f6KyIyeWQKF4wIcI8G/baOZhsaQ8gurDMWs+r7O/n0+1chm9qC8QLMMD+/KzOMw5qF",
+	"wJxoBRotTOiv/XPN+/b6g7f/Nbj8GRlJGvJnviD4miCS5Wq+j46NLI9yoz8nHMy3kpAjpLHI2nXHNE0R",
+	"VQgLDRsAtwhLNOJKLoR/PFkfV9EOTxzkhpCjycyzBY2fcqk2JI67pthb2UQ2NmOssEaUJGrJjutRO3Nw",
+	"68iYmXOr8jrLN1MjGo9CVsj9NjUQl2/0djbaOnaZlESwqcoZVfEUcXaEEs/UyjgjNZ1rHVH56VtzfRCs",
+	"4um8SlTLbN0UMH3b1jDcDFymLGfA2MFnLOU4lICF1dTxBveWTcM229C6YqIJcNRgKFlfXmwx81vRtCy8",
+	"EmOmmaybGmSbloVEQHfdiXnZWlo2LX1rP2pb/LZ9vLMNjlkV7lwf45cQzLH0dYvSlFD1cLON++DuL8JW",
+	"NjoE8InQqFD+csCOAa7RhKTEBAEtFUURBWMGRywIluVRNqvnVlJx/2ab0ehU8DFNQyltptRVWKkyTLy5",
+	"KLR94bRRK9ixWhR2iFB2FbC02eTp9RqBezF0mCwYD/yMyjzFc0OE91zp177LvoqxwimfFKSx4OLmHujm",
+	"BP2wC7cmMG7subDmzroDY8Hj6w6+GQahEEKwjAdyRXcAw3GNuR2i81x8/OE6JoiPIGPg3//8byRhH3+8",
+	"ihCU5YUqsqXZDaYytT+0/JISEzVoXwzpllZy8sPwWhXpqX9n9LflWj0kG5HkFYQ3bloQ45ZZQLWZ/eHC",
+	"NX5C29nURV/SkjU6wzJtWaEy/ux/bq41LlKm7RWtxCD31ipx/fYX3C/mAcJpymck0bLdWGgiAkFMJonV",
+	"lIfYe3p+ap4NMIuJVFzIfpOYCQvztjhVKpeHw6EnRu8dgvz7eYO8VwnUDwMCtUdKFu95cdZfHA6H62Oh",
+	"vCNuJh/nq8xIrmC+LKT+FRhqnHLZYE6qR75saw29Y40teDT8imxpr+7QYxlemcqf8oRst7iNnQEB11Xj",
+	"sp67ElfLN89Vjgs1fSPoMrbaZ4fDoeIqH5KcZ4d/+d2fjK+JSlkQAaU4QqDyvXA+imUP2ZuzE4Qlwui/",
+	"n4GvJEIYJVjhQ5rhCRnmbHI0wpJ88Ri9OXsRhMOGmvu/xJI8eojM48jEB89zyiZVeWic52g0R1PM1lfw",
+	"sdNE/iGVO1s+6w/g/R3z8KaPT080r9fnFVmFNlV0YNg3knOpSFZGNOMJYQkG4eDpewIlWEsBgRK5f8Eu",
+	"2FPOrgmDaMXDCzZABrsG0MvAq30moW8EKlhCBLp0vkEzrRzemH98uNTanCDosvqBQiH3C4YCPYX2Lq8K",
+	"9h5fXfZdIU5oMaSXYQKFq9JrMRaCEoku3w2qEm2Xh+jSkPtLtIfZnDPSj9ClPmS9pVjzbfPE1uYYUKZX",
+	"UkgiYMpL0zjBHL1pnHBofjKF9c1Pl8iVghvNvUwA+t4sLcVzk1VUKzqU8Ayb2fbsbVy6gmOX9iHcU3mW",
+	"5dM+eGxdtSOwNPIZg4q61XlUx5pjUcZJmo24ZAQvqJ2rIy0fekNSCdUXHKhYAKoq3D021wABEGDhdF2Q",
+	"0GVT26VLF2gkTdTApYbsSxjnG0G1lFq7GXeazldtPdKmTDCxvm778DOJnp6ffWVbYZiz1pu//M1A/z4A",
+	"en6JpgQnRBgvdUpjwiSpSnz1nr85fTF4sP/QC4ToaUTSSNWLetdESNsLaf9g/wDUiJwwnNPeYe/R/sH+",
+	"I2MVmgLFc9dmnfFGc+KhqFZj54P7K9g1EXRMSVI68TFLbIldTcpkFcCg1QIt2UCtQH5NBGHUQIa5JAsC",
+	"SIIJy1U7ciWYXaGjeilmU5iGz5j9nKdwC2b+foQkR8LrZYUSTky9DEGuCU7RbMphRM7IPnrF0jnCaEbw",
+	"VRWtALm2Y6jot6efDLyuUTjTNHTofgE4F1yplCQQRxOnlOgTsVvYU5wPMszmA1crFCS3EgdOEq0GwXKJ",
+	"cPWSS8XelfJsaBe2WZuwUJ+vD3U6D31hFrqWPTx4GAhFgLLXJDlCKedXJQKaO9g3HlZrKwwvqpzC616m",
+	"JTgrlPWOXUU0e5dESI38BvJiS7M0cFFpZzXljbFW4jS7MkWm3kY9n9b2Dl31Mz3bIvQP/dF9VFi8LY3Y",
+	"9jT/h//Jbu6t1qjithfWxd2ca7qGESOzwH1AKxOH3S7WlkNmbw236zjd7+bu5s0E7A27YnzGImRNbUCz",
+	"AMXBdAHcQf9rYAPhIvOX/zb8oD9ZxmAAg7mFCRfYvAtgqMn8rYDh8eoy91QiR86PaoFZGZ67QvddAM0Z",
+	"SQjJ9JXbWuxLoLM1CBRqOnTlymHTk6YmVC5uTOvV0FoKuAAaFUpxBuTbjXNUa+Yz4cbtc+m66Fwug8AL",
+	"KpXfm8jYZ2tXcbARGNwm47zWJGldqJ8ZMSzEB5Ixy3Ly5WHJCEEwnnlgbpQLLcR0ADjPbd24qkJ/OS1c",
+	"XoxZ2ZABRLe9VzlhJ8/QU84YibcnLaXpdljXODwIq0PAOcEinr6svxzVOuH+dtlhVQm+xoRcOfAGlEnC",
+	"JFX0WqsEGF19/L8JGEI1QcUMnXz6/auyl+n3BYG0aisnft9r6Fv6IOjGb9E0t7FT7sLM1j68VWvcm+CI",
+	"Kc2oqg1ZwhSE+uF3Jv/MNcGzfwWy0d7eI07Wstq6w8mXWMVTLZPWoTRCIyKVTUUFBaob1q9BHMDh0+/P",
+	"P/6759/gY4TTNKijexjoFMR2KEjLxjFaPdes70MjfT8G7E8EnmniU7H2Uh30ap1X4w5s98hLxEWtHLr3",
+	"ih7qEu09fnDQPwIGZmUCTX2otC0KTdBx6STUvNhGGteJxK+I8rpi3RIcV4HbctOdBoJe7bQLCPlG6+WY",
+	"eaOWcrrWEvasiEFyZUoZb0Sd1xBTU/U1FkRVZcEW1tHU+tkmX7Tq/LzYBfThglPhePAvK/t2gsdlBYgP",
+	"cdlba2G797/yqEG8Pi/LxpZlm2wynZM0D2vS5YjEPINkBlPPfh99zVVVfPbQ2EZGPCkDXPx2gsiEJtVG",
+	"3PO1i6rspxNuzfQaBC6YIDie6nlUH4Y14oPSki46ZuUgYGJqsEHU+kABeb1gex75sO8NyDsqlbwEwgHl",
+	"XiojXjlWZW6oj+GRoJngbDKwH1z299FzQ2gij+gtKjRGBXv84CBEhow+uECJuldXlvrFtVJZuiOCL0mw",
+	"K3ppvdAwscfIrO/Z6AppEmeMHQ6WdE7U4ClY9upTL3V878DwYWhjjYJuK8Ear2VQVv0VUS9J785P3vVD",
+	"6YLTOIXOIJMeFZwJVCCvRUaZbxSywbY615q5d+F4h1YnWaUVaL3w5fykevEeRdCFpmvdKoamaRqqjiRC",
+	"PE20ENqZ+LmoC1LierVp7TybO5La5cUOb5y++cGwvZSEQq/PnMH48cGXKMVSDayxYWByr/p+czZwc7B0",
+	"jmZ4DuGkXkPBii+4kE5ca6Nbh643TO+/hK95r439x3zUjTHQjGXE4kVFHYSw291K1EIE8rrWNUtBy5Gw",
+	"g7c3D6LHBx/WSWgZGfpJWzY0pn4NJu365dzLWd4FO13I8t7W/mdTybu4fjNU2ea6osWfyRJqjxCURnct",
+	"pD6zRTIdSZa3x9ZaoqVcZbqfEKZ/IPXU3F3ZautREHcs+9S32EC0GZm5ZlWLrfa7sPlCyrIt4uq3xtJC",
+	"F0m0+G+T/auc5r6RyngKCrZEUvHc1am/PaSUMFcj5YtQcs2vyCsNo+cViHbItK3NIZTdvlxIEd5sw4PL",
+	"oqEzIhw2Il50Y/fRDErzItNgroa/iI9RRk1I/ebkfYXMtJvD39BoV/ar6U5YekGvS3lURq5ES2dC0ksv",
+	"UKRDGutGGt7Yf50kH9ZjUXV+bRjT+W6A1uaiZ/PyOLSY9tgU37JqueFM/V3JKOWZrRRS1nVVWxBLoMxA",
+	"S5m073WTNC1NNmxEqaYkW5Y/n1GJRyl57QoedM9FvRlu7fcMd2Icj49CLAoLgq457URMel2IYCNIPh6j",
+	"PRtw5Dih8bmYgIoyzGRLuAzb6hQWUHzOdOqsCoswVLC4KgIIllQwzIF/wVRndxW7y/eWYQLGLyFiR9JN",
+	"PZazQbqxxmCtViWJ066qQ9Lon+edkBq9Zf+Cy06qR0gQVQgmbcSEC8iEGCYTS2mCQCGmwkaB3p5aQ5Rq",
+	"XFVCCsvDtlTSDrH3py4Dv2ImHC2A+93Lw41UgLmgQ8D90ndRwUsFRQFCxVl8a4ipcl6bBbIygfv+pLGq",
+	"KWi3tiu7f4hjyAgrugtfeOo7SKt4ZjejLUtbsWHTGHRrj6lreDy8uRL4uw9tQxdclUW457+JAAbGGTn0",
+	"TGgmNvjIqC4zKkk90tmkWTStpUy4rBbk8lCYyeTcNh1li5CHJ37Iw8O1IQ8NE/DxWJKGGQ7W1PS9zyiK",
+	"YI3gVZ01btkfI+A9MuFjWqGoYQoamSzQrnwbGoE/k4uTVP2uHGGJSpcrFS4EvgRYR0UcXQhQEfdo3yZC",
+	"HAqCQ1pNaB/VK8N/Fvi7Xk1DWaRFflXpgRU22pGkQMmcAGHaEHM3LUR0r2AfKpTVLQt0F9Ix+Npa2P7d",
+	"l1PVbR8bQqsb5G7BdXhT1q38MLRwEwjUaDV5tPa9UKmopNcchXEMCwLVjrkWH0lZh9ype4zM5EJszLIS",
+	"59DPDElC8Le9xrBBMqDLs+ykLnUAEe5OFwmi8Epc7CSRwtwfwm7QIxs8I+spU4mN15EuNVDvUj+RoKq6",
+	"nPqtMHQmqCIrxdT1uGYI832iWhg/zmBd94YeVem9pcpjm6Ty2mHe/l2iiLnCCkPKUuNwKBGaTWk89RON",
+	"UJVAa7Bkd4hhZbJt4X4t+Np+DLbs2m5sQIu9H1oB1YPOp7d7XOEIdfXkO9D6Te7BQjkTP5Ie7dkYRk1d",
+	"zcSRJcHwk9eaoL+lHN8aulzqs/XorBTHf0WUByw7ogPtrqy76zp2fNC/IOCJSqJCanVvj3Fnukmwwv17",
+	"0K3WM7H6uQH/2uj2fTvgna0wCofUuDfPHcD59sed89WuK4QuVue2w983w71rRDsnJgvUWT+dXQ7Cq01R",
+	"RUisuEOKN6wKtvzkQP58odDb3UiSi05kA4wQp2hMmu36MC+Xfg6YRtcWvGusf/M3jijmhErnsLkdqPch",
+	"CJyjlh0c+nSGLs7fPBBEGimgKZAO4LHWd+XvJf39uclfrqJyERzWvaS/1+8r5PC9yyx4606+C6gIdvy5",
+	"TT68X/wDmonUcoppZ9zPRAFUjVEcejsIssGyJs7Oi7DzUp22BhbrSfSVykZv72v7zrZW9k2Kn93cfx6x",
+	"yYxzXrUnf29eNcfW7sePZuHRON1NTSWZFpNONLs0rYYfL8S8tfSy20fLOlw4pgbU+p0aVGql1+/YmtIs",
+	"AJn1dJNVYEwjpXZguqSGTCmlF3TLuwyIQAtUcsE40iIj18n5t4r0hMTceLoMX2+glOvd6wcd1LX8icjy",
+	"d2ZVsmJ65PQmLQhCJEhIcL8d1DpBYEVA9jmdsFeF2jAQ24TGVo3W4pRgYYS/+0mQraK6xyZ4SpYB5reI",
+	"kF0+qpNd5UTX+4z9JBKiy+z9W1yr1bu6OaJgi8EGhA00GSyL82/YZPCcKHnBIPA62GlwsxaD94gfTm+x",
+	"tbb82glHWr2RgaKV26oV3sabFc/jsSIifGKXVl0mCXp48BBd3lz4zQsveqaYyofLqFaSa8rTxJYPbegK",
+	"uXdJcp59q+8jQk9QRlmhiOzrW2YJIhRU88uYJ+QS7Un6DiV0Ap4XG2F1wZZCxU29Vb/z4OU+OkZQncG1",
+	"OlwqNmNqN5h59KUYAFNQCTYlY0thx3Sspt5IkQ2RdKr3wiYjN1OtaE02xoOUTyhzGvtlmf9eYolrBEaY",
+	"gjOHqJBQiQhDp3xU3BVBDDSd/GmRxQhhCxdhCL4/bviVoUcYyJtUJC+xwFoWvF6xAgwNXuj41hjfFMjX",
+	"wE2LUUY7DpHYMIrANmi4W1Up1HwzAGXw6Losv1hF3ljMdYF01nprjHQuFKEb72ddsxJQWw+KCu8Fwvf6",
+	"R+AWXVgWMi01W8acBoBqsQz3qtIlu/dA1zvn7FxVOLX9Hsx8y41QTC2iQhJZVpm3h+xseRsUzVrjr7IN",
+	"W8i47j1evJ8htFVZaUOEDi0v+KSdEbG7kPe391p5M6HqOVOi6/IqNlSWMJAcuorSXWglJ0lcCA1vcLko",
+	"5ZPGGN1mwLNoAUNsGfDQFgYJdIhrY8l+bt+8dyOrbWrXHXC8yZHi6OEBsoexI9AQJCZMQfCLm2l72DAD",
+	"dAAcK3NcJcJohOOrieCFFvlhUug8oUUgk9W62E8RdEXKLPszbhjoBBAZud1DDCO2p0T2TU8Nzsp2cPvo",
+	"m6rajykgp6qgRSLQROtgmF0wq6GVVfNc60DrDPJbzC01FwS76D+gBM/lPnrFiN3hBcOQ8UQzcmhzvW2p",
+	"StOJDpzIphVdVOa/l0HiZfOEL0NKgW/dtpAc9r92yIUdxoTpor3VcncLsvgLXtVzb/q4lv+1U3HdbAUK",
+	"pQY6GH8mAb22QaSCrRSmHKEc3ph/rIr0K+Wrpvs9uIf77axgnOkCCgKWR8rug3atjxx6bu+qHRP07nbo",
+	"d0gNXvIz+8L2N/1uoLCoX3Xp1BhRhkG0W0Kh0A1b+hYhqQTB2RIKPzULGDyjMueSOmxuRtSo95uB++j8",
+	"18cb9iXdORFwZ48wcl1ffVhEexgpLNxy+n/VsOmVt10ppJ14792jiOYVRO1WevfOoQtS9ionfoFQifac",
+	"fZALZzLsby+e2QKaO5TPjqEPVK1MtMVCE0BVdaew5UkS0/YHgqyk4rl0NcH6VYLGBcOp5GjKZwsVqMFL",
+	"xGwG3HKNX1q1GnL1iPVvjw++XCjqa14amFcu+80C0h0W1r2fMAAfUdZB/FFZetk00oCSGjaFZqFIdBe4",
+	"cWKSKCTPiBZ7FQdIKXsU1YT9PVmWJvTAxbaS2gZjlj2zq0ji8Kb6o1U5rVWl4wNu3G/K4tB7XJQwXpaM",
+	"7ndS8N2OVkc5YyNcxtZbnOnt2FkgUMM/+87Kci1dtwalQconq2urYJq2NpStyGkvW41LE95UNhhnXH0L",
+	"v71tUTvj+TscK63w09xvZtZUHUPxplId0M137XTQMgBQEzRhLBEe8ULZXiMYMa5oTBBNmhag4aBpBQ3F",
+	"Qm5jgPy7iw600Nlg1byjGEEHHymfdNanIqCAg90HhAXNOKY8Az/MbErYLcQpTNMdG0IdlRne0NWqfe0u",
+	"d+lRNfO8JFLi5tiNzDzuRCRmxNybHdMFbkukyLt7uK4GnrNLTmP45WpGY9+5T2oCS+i6gJfZV0e1/Mbj",
+	"kHnOeWSpQIKnNVfnHWpULSBgeFNIIqBqAt8qm3MtGJvxbx3hWgQ0w+c4nqKJwEzZhBNbAxnOHFQ1Bk6w",
+	"Odq71D8N7LuXETJ/u45O/bLF7gKJL034pvRfiqWyrtwB5FujGDPGIUgmIRlX1mJOMn692KIFCv3DR9Di",
+	"BarIQoNZalrOluqkC1aswRN1PYqXY2+IxdQznu6sPrk/w53H2xgasAqZK58IIzODcWiPaZUOOinY++h3",
+	"l5hjpv1MmrlMq68sV3OUUqnsfEZXNG/uSD9sU4txOSP6b60iI2F4lJJkh5UZvbqPBjfXpiLfX6yFUYGg",
+	"fIb992r4+Nq+01qfJK2Tt8zQ58oYnRo0nRgrMuHwyyajPnWfhbRELhJrr4MQRvChxXFRda2nKiURSHsR",
+	"+vSHjz/KlKPvSMJw/PHHCMmcSn798Qf0nuFPf7jC0K1fyoKyCRrxZH6EYixNm7GqgiXEWtEJ49BrC0Of",
+	"eopTZCIpsYYRuXEBy4etClh+ZcJQqUQJnqO954XG0uGpwJOC9BFnERrNUc4lVHJOsCJoL08xY3qhJJXE",
+	"lnlK+k3rGwsIJApw7MTAw9olmsgDUzsqTovE+NPDK25pPGixhr+7cpnr8UajfLi6MSkVaEs2uqKcQIs+",
+	"k25YMK/GKRFXC1EhERrT1EYaQxT6pNao3SNsAbLqPd03/+7UJRGy3JsD3ZHEZQa/l2BUu68GbpsIPO7E",
+	"x/6Nlm9skrO12+1hM3z/NtfeQm4K8MjhjfnHmnAH7853iqaNoX3wtCsjiD320vzh+gpgpXA8zYjJ6r4/",
+	"BFzvW7ZosqJSikmC/Gnh6t1CC8LSdmToso+XM7YfIQwJO1a+iGw9AjMhKOFGKSPXdCH37u4xe/syrLcA",
+	"yiAHsbU2fxrkJILLM7YL/Z1WdJJuK4o6As80dCDOyGcS8ZlJELBtDlloFRp2rax6G8hx934r2PGI4r3D",
+	"z5s85TgxLx6XC1tJ37IiVVRrJUMtOQ8gfHDbDG9IdWgVxlVX7OG77ZK6u5ZvvFNragmjOMii5YudoASM",
+	"hjBKeFxAG4e902dfRejZq6e/idBvXpz/JkKvnr3W/zmP0OnXv4rQP50+/5UJjNDH5sKEvfLu5lBWCk0Z",
+	"fjfQqutgNFf6RB8+PHh4cPDlF3dEdivUGd5Uf6yJY3gGvwdhfF00w5mx+HVT8jUDEsY8QDBBoZamMa7Q",
+	"nChLvTrgb9HqOMz1B7KKe/BYETUw4ZOdhGQ6OL6nSEx/+jsKxfQh4a9GPA47Z3xc3J23cQ11AIuonN4/",
+	"Uz01C/kbF8pOuVTIKtqI8Vnkz6DFsTEXoA06i6GiGUF7cH2yapMDEhVOb6Wqu5u/DW9xikUbK/dZ+e49",
+	"+kHqS+m8NYfdYSflC0GTuybCVZYreZ6kLAZYmWFp4bTewv2vx2zQBegNb9w/WxiPzipNeMcEpoKx1cDS",
+	"lTkpBCnQFAJNCzZB3DhfDCT8dfNN4d9hE89cnXh8C7iTUCXh/vmlqdbwU2GXM0yBXY1NARbgTp1obPIK",
+	"YSSh8ojxW4ArqzRtACO9X7OWwldkkPAZu3+YeI2viBaVb21wvW1nkwd/rZ1N2kG79WSXiWgduOrwlQZn",
+	"K3Va8q2BCo3ImAvbfoJmroucqzR9pwKgJEojuVzPZuH9c/f6zu+rPl1jk2HzvGvPqqy2eb/e0nUOmOVL",
+	"2ZU3JnAfd43C7UDCGBm7hAzroFFdAYj7eFNGJRnO5ZSrNpqZOavygzu6GztfU0wEmLfwXJb1lQSRRQrW",
+	"v2si6Hhuq0JQgaZYTlE8xZR1jdsJpukclWeJ9nLBOQQdW/28vxhFYbMQoFaDWR0sDFGJKFM4vl/l7O3G",
+	"4DO8SfD8Q1uKb7+6YxBqRG/7vCsVK8FQe8eO6nnuMeOMxjhF/3T+6uv71q6CaKRFllqgVxnnVdetEjxv",
+	"Z4psiPtqD2CmUtnKRIgF4PK+uCP48mZsADFTt5SPkW3pAOGH0D6lVoutE9byaz5DGWZzFFNF3xNmav3o",
+	"qVQg0Gs0d1VFoSWWSQ0ksv/TpT9txEtbt/oOJMuFme5IqFxIgdAKQEB8WBvGXkoNOxYsA9exqzL6bpJ7",
+	"ifRpCQzdi5NnpqpCKAPy1rDRQqJU/IqsMe4f5/S1eatTsz5kC+FRSs5jnpuf6gd+Wm5N2g4DaUoEyvAc",
+	"5YUylb5M9BNsAvid8xAs9cBazJTdsJagPYKW7oRoaXNtHQzmOlwgjxEvJYkFUbK/Iwp0fHpipw1JulAI",
+	"BPaweAewxU3A0kyyw1ImUMLINHyKsYCyzsqdKTKggDiLyZEpfKEFO1AsqLSIbStSU4WwvGCXx4WackHf",
+	"Azwfol8SLIiAvORv//K7P13uI3O5kJqQLwKrIFCMFapjHyFsVwH3esEyzPBEL8+euy0c1VSHzDUbm+rJ",
+	"bCV1LpDrRoBKnJXNhVBKEN4NCXfD308RlPrsyUrsiiqx3mAWklNNaSFfQoNHl31TWIVeW6BKa/o9vIH/",
+	"W68ZvyI7yDS1M9w61bShjZ1edQ1Gd8ToK1Le6LWDJFfLU7pg8HrAGiigParq1VgQVgB7/VtAiZ6ViGt3",
+	"34VIe4e9IdBLO+SNu8uyxYm+61q3HOn/5GqRez+VpaQ/vP3w/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -34,7 +34,10 @@ type Operation struct {
 	Permission string // x-permission
 	Module     string // the module that owns it ("" for the kernel)
 	HasBody    bool
-	route      *routers.Route
+	// MaxBody is the operation's own body limit (x-max-body-bytes), for uploads larger than
+	// the server's default; 0 means the default.
+	MaxBody int64
+	route   *routers.Route
 }
 
 // Spec is the parsed OpenAPI document with its operations.
@@ -44,7 +47,8 @@ type Spec struct {
 }
 
 // kernelObjects are permission object prefixes that belong to the kernel, not a module.
-var kernelObjects = map[string]bool{"tenant": true, "platform": true}
+// "operator" is the regional operator's console, checked in the kraj's domain.
+var kernelObjects = map[string]bool{"tenant": true, "platform": true, "operator": true}
 
 // LoadSpec parses and validates the document.
 func LoadSpec(ctx context.Context, data []byte) (*Spec, error) {
@@ -64,6 +68,9 @@ func LoadSpec(ctx context.Context, data []byte) (*Spec, error) {
 				ID: op.OperationID, Method: method, Path: path, GinPath: ginPath(path),
 				Permission: perm, HasBody: op.RequestBody != nil,
 				route: &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+			}
+			if n, ok := op.Extensions["x-max-body-bytes"].(float64); ok && n > 0 {
+				o.MaxBody = int64(n)
 			}
 			if obj, _, ok := strings.Cut(perm, ":"); ok {
 				prefix, _, _ := strings.Cut(obj, ".")

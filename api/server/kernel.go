@@ -15,11 +15,14 @@ import (
 	"github.com/epom-cz/epom/api/problem"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/apitokens"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
 	"github.com/epom-cz/epom/tenants/identity"
+	"github.com/epom-cz/epom/tenants/identity/oidc"
 	"github.com/epom-cz/epom/tenants/jobs/email"
+	"github.com/epom-cz/epom/tenants/onboarding"
 	"github.com/epom-cz/epom/tenants/transfer"
 )
 
@@ -40,6 +43,18 @@ type Kernel struct {
 	// CookieSecure marks the session cookie Secure (always, behind TLS).
 	CookieSecure  bool
 	SessionMaxAge time.Duration
+	// accounts: self-registration, password reset and change (accounts.go), and the
+	// throttle of sign-in and account mail (nil: none).
+	Accounts *identity.Accounts
+	Limiter  identity.Limiter
+	// oidc: sign-in with external identity providers and the identities linked to accounts (oidc.go).
+	OIDC *oidc.Service
+	// tokens: API tokens of machine clients (tokens.go).
+	Tokens *apitokens.Store
+	// members: invitations and members' roles (members.go).
+	Staff *identity.Staff
+	// operator: the regional operator's console and the online subscription (operator.go).
+	Onboarding *onboarding.Service
 }
 
 func moduleInfo(m modules.Module) gen.ModuleInfo {
@@ -312,7 +327,7 @@ func (k *Kernel) cookie(value string, maxAge int) string {
 	return c.String()
 }
 
-func (k *Kernel) me(ctx context.Context, u identity.User, csrf string) (gen.Me, error) {
+func (k *Kernel) me(ctx context.Context, u identity.User, sess identity.Session) (gen.Me, error) {
 	ms, err := k.Identity.Memberships(ctx, u.ID)
 	if err != nil {
 		return gen.Me{}, err
@@ -321,20 +336,33 @@ func (k *Kernel) me(ctx context.Context, u identity.User, csrf string) (gen.Me, 
 	if err != nil {
 		return gen.Me{}, err
 	}
-	out := gen.Me{Id: openapi_types.UUID(u.ID), Email: u.Email, Name: u.Name, CsrfToken: csrf,
-		Memberships: []gen.Membership{}, PlatformRoles: []string{}}
+	mfa, err := k.Identity.MFA(ctx, u.ID)
+	if err != nil {
+		return gen.Me{}, err
+	}
+	out := gen.Me{Id: openapi_types.UUID(u.ID), Email: u.Email, Name: u.Name, CsrfToken: sess.CSRFToken,
+		Memberships: []gen.Membership{}, PlatformRoles: []string{}, MfaEnabled: mfa.Enabled}
 	for _, m := range ms {
 		out.Memberships = append(out.Memberships, gen.Membership{TenantId: m.TenantID, Slug: m.Slug, Name: m.Name, Roles: m.Roles})
 	}
 	for _, r := range prs {
 		out.PlatformRoles = append(out.PlatformRoles, r.String())
 	}
+	if mfa.Enabled {
+		out.RecoveryCodesRemaining = &mfa.RecoveryRemaining
+	}
+	// mfa: staff whose session lacks a second factor must enrol (or sign in again with the code).
+	staff := len(ms) > 0 || len(prs) > 0
+	out.MfaRequired = staff && k.Identity.StaffMFARequired() && !sess.Assurance.MultiFactor()
 	return out, nil
 }
 
 // SignIn implements signIn.
 func (k *Kernel) SignIn(ctx context.Context, req gen.SignInRequestObject) (gen.SignInResponseObject, error) {
 	cl := clientFrom(ctx)
+	if err := k.signInAllowed(ctx, req.Body.Email, cl.IP); err != nil {
+		return nil, err
+	}
 	u, err := k.Identity.Authenticate(ctx, req.Body.Email, req.Body.Password)
 	if errors.Is(err, identity.ErrBadCredentials) {
 		// The attempted address is recorded as typed: it may belong to nobody.
@@ -342,22 +370,32 @@ func (k *Kernel) SignIn(ctx context.Context, req gen.SignInRequestObject) (gen.S
 			Action: "sign-in-failed"}); aerr != nil {
 			return nil, aerr
 		}
+		if lerr := k.signInFailed(ctx, req.Body.Email, cl.IP); lerr != nil {
+			return nil, lerr
+		}
+	}
+	if errors.Is(err, identity.ErrEmailNotVerified) {
+		// The password was right: the account's failures are forgotten, but no session starts.
+		return nil, k.signInUnverified(ctx, u, cl.IP, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	token, sess, err := k.Identity.StartSession(ctx, u.ID, cl.IP, cl.UserAgent)
+	if err := k.signInSucceeded(ctx, u.Email); err != nil {
+		return nil, err
+	}
+	// mfa: an account with TOTP gets a pending sign-in, not a session.
+	hasTOTP, err := k.Identity.HasTOTP(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.Audit.Platform(ctx, audit.Event{ActorID: &u.ID, Actor: u.Email, IP: cl.IP, Action: "sign-in"}); err != nil {
-		return nil, err
+	if hasTOTP {
+		return k.beginSecondFactor(ctx, u, cl)
 	}
-	me, err := k.me(ctx, u, sess.CSRFToken)
+	me, cookie, err := k.startSession(ctx, u, cl, signInMethod{Name: "password", Assurance: identity.AssurancePassword})
 	if err != nil {
 		return nil, err
 	}
-	cookie := k.cookie(token, int(k.SessionMaxAge.Seconds()))
 	return gen.SignIn200JSONResponse{Body: me, Headers: gen.SignIn200ResponseHeaders{SetCookie: &cookie}}, nil
 }
 
@@ -374,7 +412,7 @@ func (k *Kernel) SignOut(ctx context.Context, _ gen.SignOutRequestObject) (gen.S
 // GetMe implements getMe.
 func (k *Kernel) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMeResponseObject, error) {
 	p, _ := principalFrom(ctx)
-	me, err := k.me(ctx, p.User, p.Session.CSRFToken)
+	me, err := k.me(ctx, p.User, p.Session)
 	if err != nil {
 		return nil, err
 	}

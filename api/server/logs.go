@@ -8,6 +8,7 @@ import (
 
 	"github.com/epom-cz/epom/api/gen"
 	"github.com/epom-cz/epom/api/problem"
+	"github.com/epom-cz/epom/tenants/identity"
 	"github.com/epom-cz/epom/tenants/jobs/email"
 )
 
@@ -60,7 +61,10 @@ func (k *Kernel) GetMailLogEntry(ctx context.Context, req gen.GetMailLogEntryReq
 		Id: body.Id, CreatedAt: body.CreatedAt, Template: body.Template, Lang: body.Lang, Ref: body.Ref, To: body.To,
 		ToName: body.ToName, FromName: body.FromName, ReplyTo: body.ReplyTo, Subject: body.Subject,
 		Status: gen.MailLogMessageStatus(body.Status), Attempts: body.Attempts, SentAt: body.SentAt,
-		MessageId: body.MessageId, LastError: body.LastError, TextBody: e.TextBody, HtmlBody: e.HTMLBody,
+		MessageId: body.MessageId, LastError: body.LastError,
+		// members: the admin who reads the log must not be able to accept an invitation in
+		// the invitee's name.
+		TextBody: identity.RedactInvitationLinks(e.TextBody), HtmlBody: identity.RedactInvitationLinks(e.HTMLBody),
 	}, nil
 }
 

@@ -34,6 +34,9 @@ type pages struct {
 	baseHost  string
 	modules   *modules.Registry
 	settings  func(*gin.Context, tenants.Resolved) (tenants.Settings, error)
+	// noticeboard: the modules' public pages (module_pages.go)
+	profile func(*gin.Context, tenants.Resolved) (tenants.Profile, error)
+	baseURL string
 }
 
 func newPages(d Deps) (*pages, error) {
@@ -57,6 +60,11 @@ func newPages(d Deps) (*pages, error) {
 		st, _, err := settings.Get(ctx, t.DisplayName)
 		return st, err
 	}
+	p.profile = func(c *gin.Context, t tenants.Resolved) (tenants.Profile, error) {
+		// Cached with the tenant: a page-cache hit then costs no database round trip.
+		return d.Resolver.Profile(c.Request.Context(), t.Tenant, settings)
+	}
+	p.baseURL = strings.TrimSuffix(d.Config.BaseURL, "/")
 	return p, nil
 }
 
@@ -105,6 +113,7 @@ func (p *pages) register(e *gin.Engine, s *Server) {
 		e.Handle(m, "/", home)
 		e.Handle(m, "/o/:slug", landing)
 	}
+	p.registerModulePages(e, s)
 	e.GET("/problems/:name", p.problemPage)
 	e.GET("/app", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/app/") })
 	e.GET("/app/*path", p.spa)
@@ -125,6 +134,9 @@ type pageData struct {
 	Problems []problem.Type
 	Message  string
 	Hits     []catalogue.Hit
+	Body     template.HTML // a module's page (module.html)
+
+	Alternates []modules.Alternate // nbfeeds: a module page's feeds
 }
 
 type service struct {
@@ -297,6 +309,9 @@ var czech = map[string]string{
 	"email":         "E-mail",
 	"phone":         "Telefon",
 	"address":       "Adresa",
+	// operator: the online subscription.
+	"order":      "Objednat epom pro obec",
+	"order-lead": "Obec může epom objednat online; žádost posoudí operátor jejího kraje.",
 }
 
 var english = map[string]string{
@@ -320,4 +335,7 @@ var english = map[string]string{
 	"email":         "E-mail",
 	"phone":         "Phone",
 	"address":       "Address",
+	// operator: the online subscription.
+	"order":      "Order epom for a municipality",
+	"order-lead": "A municipality can order epom online; the operator of its region reviews the request.",
 }

@@ -27,18 +27,55 @@ import (
 	"github.com/epom-cz/epom/internal/metrics"
 	"github.com/epom-cz/epom/internal/observability"
 	"github.com/epom-cz/epom/modules"
+	"github.com/epom-cz/epom/modules/noticeboard"
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/apitokens"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/catalogue"
+	"github.com/epom-cz/epom/tenants/files"
 	"github.com/epom-cz/epom/tenants/identity"
+	"github.com/epom-cz/epom/tenants/identity/oidc"
 	"github.com/epom-cz/epom/tenants/jobs/email"
+	"github.com/epom-cz/epom/tenants/onboarding"
 )
+
+// moduleDeps are what the modules need at run time. Commands that only read the modules'
+// declarations (migrate, tenant, transfer) pass the zero value.
+type moduleDeps struct {
+	db    *tenants.Database
+	audit *audit.Log
+	redis *redis.Client // nbperf: the notice board's cache invalidation
+	// nbsubs: mail, links and tokens of the board's subscriptions.
+	mail    *email.Service
+	baseURL string
+	secret  []byte
+}
 
 // buildModules is the registry of agenda modules this binary offers, in menu order. Each
 // module that lands is added here explicitly.
-func buildModules() (*modules.Registry, error) {
-	return modules.NewRegistry()
+func buildModules(d moduleDeps) (*modules.Registry, error) {
+	nb := noticeboard.Deps{}
+	if d.db != nil {
+		nb = noticeboard.Deps{DB: d.db, Files: files.NewPostgres(d.db), Audit: d.audit}
+		nb.Cache.Redis = d.redis                                                      // nbperf
+		nb.Mail, nb.Config.BaseURL, nb.Config.SecretKey = d.mail, d.baseURL, d.secret // nbsubs
+	}
+	return modules.NewRegistry(
+		noticeboard.New(nb),
+	)
+}
+
+// noticeboard is the notice board module (nbperf).
+func (a *app) noticeboard() *noticeboard.Module {
+	m, _ := a.modules.Get(noticeboard.ID)
+	return m.(*noticeboard.Module)
+}
+
+// noticeboardAPI is the notice board's part of the API.
+func (a *app) noticeboardAPI() *noticeboard.API {
+	m, _ := a.modules.Get(noticeboard.ID)
+	return noticeboard.NewAPI(m.(*noticeboard.Module).Service(), pragueLocation())
 }
 
 func newLogger(cfg config.Config) *slog.Logger {
@@ -108,9 +145,6 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 	if a.tracing, err = observability.Setup(ctx, process, version(), os.Getenv); err != nil {
 		return nil, err
 	}
-	if a.modules, err = buildModules(); err != nil {
-		return nil, err
-	}
 	if a.appPool, err = openTracedPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns, "app", a.tracing); err != nil {
 		return nil, err
 	}
@@ -132,14 +166,23 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	a.registry = tenants.NewRegistry(a.platform)
-	a.resolver = tenants.NewResolver(a.registry, a.redis, cfg.TenantCacheTTL)
-	if a.identity, err = identity.NewService(a.appPool, a.platform, a.db, identity.Config{
-		IdleTimeout: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge}); err != nil {
+	if a.mail, err = newMailService(cfg, a.db, a.log); err != nil {
+		a.close()
+		return nil, err
+	} // nbsubs: before the modules, which queue mail
+	if a.modules, err = buildModules(moduleDeps{db: a.db, audit: audit.New(a.db, a.platform), redis: a.redis,
+		mail: a.mail, baseURL: cfg.BaseURL, secret: cfg.SecretKey}); err != nil {
 		a.close()
 		return nil, err
 	}
-	if a.mail, err = newMailService(cfg, a.db, a.log); err != nil {
+	a.registry = tenants.NewRegistry(a.platform)
+	a.resolver = tenants.NewResolver(a.registry, a.redis, cfg.TenantCacheTTL)
+	if a.identity, err = identity.NewService(a.appPool, a.platform, a.db, identity.Config{
+		IdleTimeout: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge,
+		Argon2: identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations),
+			Parallelism: uint8(cfg.Argon2Parallelism)},
+		SecretKey: cfg.SecretKey, RequireStaffMFA: !cfg.MFAStaffOptional, // mfa
+	}); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -216,15 +259,41 @@ func moduleMigrationSets(reg *modules.Registry) []tenants.MigrationSet {
 
 // handlers composes the strict server: the kernel's operations plus every module's.
 func (a *app) handlers() gen.StrictServerInterface {
-	return &struct{ *server.Kernel }{&server.Kernel{
+	auditLog := audit.New(a.db, a.platform)
+	// operator: the operator console and the online subscription.
+	staff := a.staff()
+	onboard := onboarding.New(onboarding.Deps{Platform: a.platform, Registry: a.registry, Resolver: a.resolver,
+		Audit: auditLog, Mail: onboarding.PlatformMail{Service: a.mail}, Inviter: onboarding.StaffInviter{Staff: staff},
+		HasModule: func(id string) bool { return a.modules.Has(id) }, BaseURL: a.cfg.BaseURL, Log: a.log})
+	return &struct {
+		*server.Kernel
+		*noticeboard.API
+	}{&server.Kernel{
 		Modules: a.modules, Registry: a.registry, Resolver: a.resolver,
 		Settings: tenants.NewSettingsStore(a.db), Identity: a.identity, Authz: a.authz,
-		Audit: audit.New(a.db, a.platform), Mail: a.mail, Exports: a.exports(a.mail),
+		Audit: auditLog, Mail: a.mail, Exports: a.exports(a.mail),
 		Catalogue: func(ctx context.Context, q, kraj string, limit int) ([]catalogue.Hit, error) {
 			return catalogue.Search(ctx, a.appPool, q, kraj, limit)
 		},
 		BaseURL: a.cfg.BaseURL, CookieSecure: a.cfg.CookieSecure, SessionMaxAge: a.cfg.SessionMaxAge,
-	}}
+		Onboarding: onboard,
+		// accounts:
+		Accounts: identity.NewAccounts(a.identity, identity.PlatformMail{Mail: a.mail}, auditLog, identity.AccountsConfig{
+			BaseURL: a.cfg.BaseURL, VerifyTTL: a.cfg.VerifyTTL, ResetTTL: a.cfg.ResetTTL}),
+		Limiter: identity.NewRedisLimiter(a.redis, identity.LimitConfig{
+			IPMax: a.cfg.SignInIPMax, IPWindow: a.cfg.SignInIPWindow, AccountMax: a.cfg.SignInAccountMax,
+			LockBase: a.cfg.SignInLock, LockMax: a.cfg.SignInLockMax,
+			MailPerIP: a.cfg.AccountMailPerIP, MailPerEmail: a.cfg.AccountMailPerAddr}),
+		OIDC:   oidc.New(a.appPool, a.cfg.OIDCProviders, a.cfg.BaseURL), // oidc
+		Tokens: a.apiTokens(),
+		Staff:  staff, // members
+	}, a.noticeboardAPI()}
+}
+
+// staff invites municipality staff and sets their roles (members).
+func (a *app) staff() *identity.Staff {
+	return identity.NewStaff(a.identity, a.db, a.mail, audit.New(a.db, a.platform), a.authz,
+		identity.StaffConfig{BaseURL: a.cfg.BaseURL})
 }
 
 func (a *app) server(ctx context.Context, adminMounts map[string]http.Handler) (*server.Server, error) {
@@ -241,6 +310,7 @@ func (a *app) server(ctx context.Context, adminMounts map[string]http.Handler) (
 		Resolver: a.resolver, DB: a.db, App: a.appPool, Identity: a.identity, Authz: a.authz,
 		Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.promReg,
 		Frontend: frontend.Dist(), Ready: ready, AdminMounts: adminMounts, Tracer: a.tracerOrNil(),
+		Tokens: a.apiTokens(),
 	}, a.handlers())
 }
 
@@ -251,6 +321,7 @@ func (a *app) serveHTTP(ctx context.Context, h http.Handler) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go a.resolver.Listen(ctx)
+	go a.noticeboard().Listen(ctx) // nbperf: the board's public cache
 	go a.authz.Run(ctx, time.Minute)
 	a.log.Info("listening", "addr", a.cfg.HTTPAddr, "url", a.cfg.BaseURL)
 	select {
@@ -294,6 +365,9 @@ func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer
 	if len(args) > 0 {
 		return usagef("serve takes no arguments")
 	}
+	if err := cfg.RequireSecretKey(); err != nil {
+		return err
+	}
 	a, err := newApp(ctx, cfg)
 	if err != nil {
 		return err
@@ -309,4 +383,10 @@ func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer
 		return err
 	}
 	return a.serveHTTP(ctx, srv)
+}
+
+// apiTokens is the store of API tokens (tokens: machine clients), shared by the request flow
+// and the kernel's token operations.
+func (a *app) apiTokens() *apitokens.Store {
+	return apitokens.NewStore(a.db, a.platform, audit.New(a.db, a.platform))
 }

@@ -24,8 +24,11 @@ import (
 // from a running server (so each is resolved and cached at least once) and reports the
 // server's resident memory before and after, read from /proc of its process.
 func runBench(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "noticeboard" { // nbperf
+		return runBenchNoticeboard(ctx, cfg, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "tenants" {
-		return usagef("usage: epom bench tenants -url http://127.0.0.1:8080 -pid PID [-c 8]")
+		return usagef("usage: epom bench tenants -url http://127.0.0.1:8080 -pid PID [-c 8]\n       epom bench noticeboard [-tenants 1000 -notices 200 -concurrency 32 -duration 20s -rounds 3]")
 	}
 	fs := flag.NewFlagSet("bench tenants", flag.ContinueOnError)
 	fs.SetOutput(out)

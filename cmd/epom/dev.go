@@ -16,6 +16,15 @@ import (
 // demoPassword is the password of every demo account; `epom dev` prints it.
 const demoPassword = "demo-heslo-2026"
 
+// demoTOTPSecret is the TOTP secret of every demo staff account, published in the README so
+// the demo shows the real two-step sign-in: add it to an authenticator app, or compute the
+// code (oathtool --totp -b EPOMDEMOEPOMDEMOEPOMDEMOEPOMDEMO).
+const demoTOTPSecret = "EPOMDEMOEPOMDEMOEPOMDEMOEPOMDEMO"
+
+// devSecretKey encrypts TOTP secrets in `epom dev` when EPOM_SECRET_KEY is unset. It is
+// public, so it is for a developer's machine only; `serve` has no such fallback.
+var devSecretKey = []byte("epom dev key: published, public!")
+
 // demoTenant is a municipality of Liberecký kraj in the demo region.
 type demoTenant struct {
 	kod, slug, displayName, email, phone, website, address string
@@ -86,6 +95,17 @@ func seedDemo(ctx context.Context, a *app) error {
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", u.email, err)
 		}
+		if len(u.platform) > 0 || len(u.roles) > 0 {
+			on, err := a.identity.HasTOTP(ctx, user.ID)
+			if err != nil {
+				return err
+			}
+			if !on {
+				if err := a.identity.EnrolTOTPWithSecret(ctx, user, demoTOTPSecret); err != nil {
+					return fmt.Errorf("demo totp %s: %w", u.email, err)
+				}
+			}
+		}
 		for _, pr := range u.platform {
 			if err := a.identity.GrantPlatformRole(ctx, user.ID, pr); err != nil {
 				return err
@@ -127,6 +147,10 @@ func runDev(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		return err
 	}
 	fmt.Fprintf(out, "migrations applied: %d\n", res.Applied)
+	if len(cfg.SecretKey) == 0 {
+		cfg.SecretKey = devSecretKey
+		fmt.Fprintln(out, "EPOM_SECRET_KEY is not set: using the published development key")
+	}
 	a, err := newApp(ctx, cfg)
 	if err != nil {
 		return err
@@ -167,7 +191,9 @@ epom is running at %[1]s
   Queues          %[1]s/admin/queues (platform admin)
 
 Demo sign-ins (password for all: %[2]s)
-`, cfg.BaseURL, demoPassword)
+Staff accounts have two-factor sign-in on with the published TOTP secret %[3]s
+(add it to an authenticator app, or: oathtool --totp -b %[3]s)
+`, cfg.BaseURL, demoPassword, demoTOTPSecret)
 	for _, u := range demoUsers() {
 		what := "citizen"
 		switch {

@@ -32,7 +32,7 @@ func commands() map[string]command {
 		"migrate":   {"migrate up | down | status: apply, roll back one, or list database migrations", runMigrate},
 		"tenant":    {"tenant list | create | suspend | activate | close | modules | provision | export | import | drop", runTenant},
 		"dev":       {"migrate, seed the demo region and run server, worker and scheduler in one process", runDev},
-		"bench":     {"bench tenants: resolve every tenant over HTTP and report memory", runBench},
+		"bench":     {"bench tenants: resolve every tenant over HTTP and report memory; bench noticeboard: public board vs a bare handler", runBench},
 		"audit":     {"audit verify [-tenant SLUG] | audit list -tenant SLUG: check the hash chains, list entries", runAudit},
 	}
 }

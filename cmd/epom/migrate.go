@@ -11,7 +11,7 @@ import (
 )
 
 func migrator(ctx context.Context, cfg config.Config) (*tenants.Migrator, func(), error) {
-	reg, err := buildModules()
+	reg, err := buildModules(moduleDeps{})
 	if err != nil {
 		return nil, nil, err
 	}

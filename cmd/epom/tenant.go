@@ -43,7 +43,7 @@ func runTenant(ctx context.Context, cfg config.Config, args []string, out io.Wri
 	if isTransfer(args[0]) {
 		return runTransfer(ctx, cfg, args, out)
 	}
-	reg, err := buildModules()
+	reg, err := buildModules(moduleDeps{})
 	if err != nil {
 		return err
 	}

@@ -240,7 +240,7 @@ func announce(ctx context.Context, cfg config.Config, platform *pgxpool.Pool, re
 	rdb := redis.NewClient(ropts)
 	defer rdb.Close()
 	tenants.NewResolver(registry, rdb, time.Second).Invalidate(ctx, id.String())
-	reg, err := buildModules()
+	reg, err := buildModules(moduleDeps{})
 	if err != nil {
 		return err
 	}

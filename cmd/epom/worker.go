@@ -97,6 +97,8 @@ func (a *app) runJobWorker(ctx context.Context, mailSvc *email.Service) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { return w.Run(gctx) })
+	// Mail in the deployment's own name (account e-mails) has no tenant and its own queue.
+	g.Go(func() error { return mailSvc.RunPlatformSender(gctx, a.platform, email.PlatformSenderConfig{}) })
 	return g.Wait()
 }
 

@@ -4,109 +4,33 @@
 //   BASE_URL      server to test (default http://127.0.0.1:8080)
 //   E2E_EMAIL     demo staff account of Liberec (default starosta@liberec.demo)
 //   E2E_PASSWORD  its password (default demo-heslo-2026)
+//   E2E_TOTP      its TOTP secret, base32 (default the published demo secret of `epom dev`)
 //   E2E_REQUIRED  when set, an unreachable server fails the run instead of skipping it (CI)
 //
 // Screenshots go to e2e/out/.
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import {
+  assertAccessible,
+  baseURL,
+  demoTotpSecret,
+  isReachable,
+  openBrowser,
+  outDir,
+  screenshot,
+  totpAt,
+} from './browser.mjs'
 
-const baseURL = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '')
 const email = process.env.E2E_EMAIL || 'starosta@liberec.demo'
 const password = process.env.E2E_PASSWORD || 'demo-heslo-2026'
-const outDir = fileURLToPath(new URL('./out/', import.meta.url))
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-
-// Flags for Debian's chromium as root in a sandbox without internet: no first-run UI, and no
-// background connections to Google's services, which this network refuses.
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-async function isReachable(url) {
-  try {
-    await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3000) })
-    return true
-  } catch {
-    return false
-  }
-}
 
 const reachable = await isReachable(`${baseURL}/`)
 const skip =
   !reachable && !process.env.E2E_REQUIRED
     ? `epom server at ${baseURL} is unreachable: start it or set BASE_URL (E2E_REQUIRED=1 makes this a failure)`
     : false
-
-/** A browser with a fresh profile; the page records problems that must fail the test. */
-async function openBrowser(contextOptions = {}) {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'epom-e2e-'))
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: chromiumArgs,
-    locale: 'cs-CZ',
-    timezoneId: 'Europe/Prague',
-    viewport: { width: 1280, height: 900 },
-    ...contextOptions,
-  })
-  const page = context.pages()[0] ?? (await context.newPage())
-  const problems = []
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-      problems.push(`CSP violation: ${message.text()}`)
-    }
-  })
-  // The SPA's own files and the design-system icons are part of the serving contract with Go.
-  page.on('response', (response) => {
-    const { origin, pathname } = new URL(response.url())
-    if (
-      origin === new URL(baseURL).origin &&
-      /^\/(app\/assets|assets\/icons)\//.test(pathname) &&
-      response.status() >= 400
-    ) {
-      problems.push(`${response.status()} for ${pathname}`)
-    }
-  })
-  const close = async () => {
-    await context.close()
-    await rm(userDataDir, { recursive: true, force: true })
-  }
-  return { page, problems, close }
-}
-
-/** Runs axe-core on the page and fails on serious or critical violations, listing them. */
-async function assertAccessible(page, label) {
-  // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') does not block it.
-  await page.evaluate(axeSource)
-  const { violations } = await page.evaluate(() => window.axe.run(document))
-  const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  for (const violation of blocking) {
-    console.log(`# axe ${label}: [${violation.impact}] ${violation.id}: ${violation.help} (${violation.helpUrl})`)
-    for (const node of violation.nodes) console.log(`#   ${node.target.join(' ')}: ${node.failureSummary}`)
-  }
-  assert.deepEqual(
-    blocking.map((v) => v.id),
-    [],
-    `${label}: serious or critical accessibility violations`,
-  )
-}
-
-async function screenshot(page, name) {
-  await page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true })
-}
 
 // One skipped test when there is no server to test, so the runner reports it as skipped.
 if (skip) {
@@ -147,6 +71,15 @@ if (skip) {
         await page.getByLabel(/^E-mail/).fill(email)
         await page.getByLabel(/^Heslo/).fill(password)
         await page.getByRole('button', { name: 'Přihlásit se' }).click()
+
+        // Demo staff have two-factor sign-in on: the second step asks for the app's code.
+        const code = page.getByLabel(/^Ověřovací kód/)
+        await code.waitFor()
+        assert.equal(await code.getAttribute('autocomplete'), 'one-time-code')
+        await screenshot(page, 'sign-in-code')
+        await assertAccessible(page, 'sign-in second step')
+        await code.fill(totpAt(demoTotpSecret, Math.floor(Date.now() / 30_000)))
+        await page.getByRole('button', { name: 'Ověřit' }).click()
 
         const header = page.getByRole('banner')
         await header
@@ -195,8 +128,148 @@ if (skip) {
         await page.getByRole('row').nth(1).waitFor({ timeout: 30_000 })
         await screenshot(page, 'mail-log')
         await assertAccessible(page, 'mail-log')
+
+        // Account security: two-factor state, recovery codes and this very session.
+        await header.getByRole('button', { name: 'Jana Nováková' }).click()
+        await header.getByRole('link', { name: 'Zabezpečení účtu' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Zabezpečení účtu' }).waitFor()
+        await page.getByText('Dvoufázové ověření je zapnuté', { exact: false }).first().waitFor()
+        await page.getByRole('table', { name: 'Kde jste přihlášeni' }).getByText('Toto zařízení').waitFor()
+        await screenshot(page, 'account')
+        await assertAccessible(page, 'account')
+
+        // tokens: an API token made on its page works with curl-like clients until it is revoked.
+        await page.goto(`${baseURL}/app/t/liberec`)
+        await nav.getByRole('link', { name: 'API tokeny' }).click()
+        await page.getByRole('heading', { level: 1, name: 'API tokeny' }).waitFor()
+        await page.getByLabel(/^Název tokenu/).fill('E2E klient')
+        await page.getByRole('group', { name: 'Nastavení obce' }).getByRole('checkbox', { name: /tenant.settings:read/ }).check()
+        await page.getByRole('button', { name: 'Vytvořit token' }).click()
+        const secret = await page.getByLabel('Token', { exact: true }).inputValue()
+        assert.match(secret, /^epom_[a-z2-7]{26}_[a-z2-7]{52}$/)
+        await screenshot(page, 'tokens')
+        await assertAccessible(page, 'tokens')
+        const withToken = (path) =>
+          page.request.get(`${baseURL}${path}`, { headers: { Authorization: `Bearer ${secret}` } })
+        assert.equal((await withToken('/api/v1/tenants/liberec/settings')).status(), 200)
+        assert.equal((await withToken('/api/v1/tenants/liberec/members')).status(), 403)
+        await page.getByRole('button', { name: 'Token mám uložený' }).click()
+        await page.getByRole('button', { name: 'Odvolat token E2E klient' }).click()
+        await page.getByRole('button', { name: 'Ano, odvolat' }).click()
+        await page.getByText('Token „E2E klient“ byl odvolán.').waitFor()
+        assert.equal((await withToken('/api/v1/tenants/liberec/settings')).status(), 401)
         assert.deepEqual(problems, [])
       })
+
+      // members: runs after the sign-in above, in the same browser.
+      test('the admin invites a staff member and edits roles', async () => {
+        const { page, problems } = browser
+        const nav = page.getByRole('navigation', { name: 'Hlavní navigace' })
+        await nav.getByRole('link', { name: 'Pracovníci' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Pracovníci' }).waitFor()
+        await page.getByRole('heading', { level: 2, name: 'Pozvat pracovníka' }).waitFor()
+        await screenshot(page, 'members')
+        await assertAccessible(page, 'members')
+
+        await page.getByRole('button', { name: /^Upravit role: / }).first().click()
+        const dialog = page.getByRole('dialog')
+        await dialog.getByRole('checkbox', { name: 'Auditor' }).waitFor()
+        await screenshot(page, 'members-roles-dialog')
+        await assertAccessible(page, 'members roles dialog')
+        await dialog.getByRole('button', { name: 'Zrušit' }).click()
+        await dialog.waitFor({ state: 'detached' })
+
+        const address = `e2e-${Date.now()}@liberec.demo`
+        await page.getByLabel(/^E-mail/).fill(address)
+        await page.getByLabel(/^Jméno/).fill('Pozvaný Pracovník')
+        await page.getByRole('button', { name: 'Pozvat pracovníka' }).click()
+        await page.getByText(`Pozvánka byla odeslána na ${address}.`).waitFor()
+        await page.getByRole('rowheader', { name: address }).waitFor()
+        await assertAccessible(page, 'members after inviting')
+
+        // A link that is not (or no longer) valid says so.
+        await page.goto(`${baseURL}/app/pozvanka?token=${'x'.repeat(43)}`)
+        await page.getByText('Odkaz s pozvánkou není platný').waitFor()
+        await screenshot(page, 'invitation-invalid')
+        await assertAccessible(page, 'invitation page')
+        assert.deepEqual(problems, [])
+      })
+    })
+
+    // accounts: a citizen registers, verifies the address from the e-mail, signs in and
+    // changes the password. The link is read from platform_mail, as a mail client would.
+    describe('accounts', { skip: !process.env.EPOM_PLATFORM_DATABASE_URL && 'EPOM_PLATFORM_DATABASE_URL not set' }, () => {
+      let browser
+      before(async () => {
+        browser = await openBrowser()
+      })
+      after(async () => {
+        await browser?.close()
+      })
+
+      /** The token of the newest link to `path` mailed to `to`, waiting for the mail. */
+      async function mailedToken(to, path) {
+        for (let i = 0; i < 50; i++) {
+          const out = execFileSync('psql', [process.env.EPOM_PLATFORM_DATABASE_URL, '-qAt', '-v', `to=${to}`], {
+            input: "SELECT text_body FROM platform_mail WHERE to_address = :'to' ORDER BY created_at DESC LIMIT 1",
+            encoding: 'utf8',
+          })
+          const match = out.match(new RegExp(`${path}\\?token=([A-Za-z0-9_-]+)`))
+          if (match) return match[1]
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+        throw new Error(`no ${path} link mailed to ${to}`)
+      }
+
+      test('a citizen registers, verifies the address, signs in and changes the password', async () => {
+        const { page, problems } = browser
+        const citizen = `obcan-${Date.now()}@example.cz`
+        const first = 'zelené jablko na stole'
+        const second = 'modrý kůň skáče přes plot'
+
+        await page.goto(`${baseURL}/app/prihlaseni`)
+        await page.getByRole('link', { name: 'Založit účet' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Registrace' }).waitFor()
+        await assertAccessible(page, 'registration')
+        await page.getByLabel(/^Jméno a příjmení/).fill('Eva Malá')
+        await page.getByLabel(/^E-mail/).fill(citizen)
+        await page.getByLabel(/^Heslo(?! znovu)/).fill(first)
+        await page.getByLabel(/^Heslo znovu/).fill(first)
+        await page.getByRole('button', { name: 'Založit účet' }).click()
+        await page.getByText(/jsme poslali odkaz pro potvrzení/).waitFor()
+        await screenshot(page, 'registration-done')
+
+        // Not verified yet: the right password is refused with the reason.
+        await page.goto(`${baseURL}/app/prihlaseni`)
+        await page.getByLabel(/^E-mail/).fill(citizen)
+        await page.getByLabel(/^Heslo/).fill(first)
+        await page.getByRole('button', { name: 'Přihlásit se' }).click()
+        await page.getByText('E-mailová adresa zatím není ověřena').waitFor()
+
+        await page.goto(`${baseURL}/app/overeni?token=${await mailedToken(citizen, '/app/overeni')}`)
+        await page.getByRole('heading', { level: 1, name: 'Ověření e-mailu' }).waitFor()
+        await assertAccessible(page, 'verification')
+        await page.getByRole('button', { name: 'Potvrdit e-mailovou adresu' }).click()
+        await page.getByText('E-mailová adresa je ověřena. Nyní se můžete přihlásit.').waitFor()
+        await page.getByRole('link', { name: 'Přihlásit se' }).first().click()
+
+        await page.getByLabel(/^E-mail/).fill(citizen)
+        await page.getByLabel(/^Heslo/).fill(first)
+        await page.getByRole('button', { name: 'Přihlásit se' }).click()
+        await page.getByRole('banner').getByRole('button', { name: 'Eva Malá' }).waitFor()
+
+        await page.goto(`${baseURL}/app/ucet/heslo`)
+        await page.getByRole('heading', { level: 1, name: 'Změna hesla' }).waitFor()
+        await assertAccessible(page, 'password change')
+        await page.getByLabel(/^Současné heslo/).fill(first)
+        await page.getByLabel(/^Nové heslo/).fill(second)
+        await page.getByLabel(/^Heslo znovu/).fill(second)
+        await page.getByRole('button', { name: 'Změnit heslo' }).click()
+        await page.getByText('Heslo bylo změněno. Ostatní přihlášení byla ukončena.').waitFor()
+        await screenshot(page, 'password-changed')
+        assert.deepEqual(problems, [])
+      })
+
     })
 
     test('the landing page works without JavaScript', async () => {

@@ -21,8 +21,12 @@ import (
 	"k8s.io/pod-security-admission/policy"
 )
 
-// The passwords in ci/*.yaml: none of them may appear in any object but a Secret.
-var ciPasswords = []string{"app-password", "platform-password", "owner-password", "redis-password", "smtp-password"}
+// ciSecretKey is secretKey.value of ci/default-values.yaml.
+const ciSecretKey = "9+Hrod9UgNbfFSpQgiavlSflVe2wHst5cI2I8OC1/vs="
+
+// The passwords and the secret key in ci/*.yaml: none of them may appear in any object but a
+// Secret, nor in an error message.
+var ciPasswords = []string{"app-password", "platform-password", "owner-password", "redis-password", "smtp-password", ciSecretKey}
 
 var defaults = renderOpts{files: []string{"ci/default-values.yaml"}}
 var production = renderOpts{files: []string{"ci/production-values.yaml"}}
@@ -53,6 +57,14 @@ func TestDefaultValues(t *testing.T) {
 	if _, ok := env.StringData["EPOM_OWNER_DATABASE_URL"]; ok {
 		t.Error("the run-time Secret holds the owner DSN")
 	}
+	if got := env.StringData["EPOM_SECRET_KEY"]; got != ciSecretKey {
+		t.Errorf("the run-time Secret's EPOM_SECRET_KEY = %q, want secretKey.value", got)
+	}
+	for _, c := range []string{"web", "worker", "scheduler"} {
+		if ref := envVar(container(deployment(t, r, c).Spec.Template.Spec), "EPOM_SECRET_KEY").ValueFrom.SecretKeyRef; ref.Name != "epom-env" || ref.Key != "EPOM_SECRET_KEY" {
+			t.Errorf("%s EPOM_SECRET_KEY from %s/%s, want epom-env/EPOM_SECRET_KEY", c, ref.Name, ref.Key)
+		}
+	}
 	owner := r.must(t, "Secret", "epom-migrate")
 	if !owner.hook || owner.meta.Annotations["helm.sh/hook-delete-policy"] != "before-hook-creation,hook-succeeded" {
 		t.Errorf("the owner DSN Secret must be a hook deleted once the hooks succeed, got hook=%v annotations %v",
@@ -63,14 +75,35 @@ func TestDefaultValues(t *testing.T) {
 	for k, want := range map[string]string{
 		"EPOM_HTTP_ADDR": ":8080", "EPOM_BASE_URL": "https://epom.example.cz",
 		"EPOM_MAX_BODY_BYTES": "1048576", "EPOM_SHUTDOWN_TIMEOUT": "20s",
-		"EPOM_MAIL_FROM": "epom <noreply@epom.example.cz>",
+		"EPOM_MAIL_FROM": "epom <noreply@epom.example.cz>", "EPOM_TRUSTED_PROXIES": "10.244.0.0/16",
+		// The binary's own defaults (`epom --help`).
+		"EPOM_MFA_STAFF": "required", "EPOM_VERIFY_TTL": "48h", "EPOM_RESET_TTL": "1h",
+		"EPOM_SIGNIN_IP_MAX": "20", "EPOM_SIGNIN_IP_WINDOW": "15m", "EPOM_SIGNIN_ACCOUNT_MAX": "5",
+		"EPOM_SIGNIN_LOCK": "1m", "EPOM_SIGNIN_LOCK_MAX": "1h",
+		"EPOM_ACCOUNT_MAIL_PER_IP": "20", "EPOM_ACCOUNT_MAIL_PER_ADDRESS": "3",
+		"EPOM_ARGON2_MEMORY_KIB": "19456", "EPOM_ARGON2_ITERATIONS": "2", "EPOM_ARGON2_PARALLELISM": "1",
 	} {
 		if cm.Data[k] != want {
 			t.Errorf("ConfigMap %s = %q, want %q", k, cm.Data[k], want)
 		}
 	}
-	if _, ok := cm.Data["EPOM_TRUSTED_PROXIES"]; ok {
-		t.Error("EPOM_TRUSTED_PROXIES is set although config.trustedProxies is empty")
+	if _, ok := cm.Data["EPOM_SECRET_KEY"]; ok {
+		t.Error("the ConfigMap holds EPOM_SECRET_KEY")
+	}
+}
+
+// TestSecretKeyValue: a key given as a value, e.g. with --set-file from `openssl rand -base64
+// 32 > key`, reaches the chart's Secret without the file's newline; the binary would accept
+// the newline, but a checksum or a comparison with the backup copy would not.
+func TestSecretKeyValue(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(key, []byte(ciSecretKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRender(t, renderOpts{files: defaults.files, setFile: []string{"secretKey.value=" + key}})
+	checkInvariants(t, r)
+	if got := r.must(t, "Secret", "epom-env").value.(*corev1.Secret).StringData["EPOM_SECRET_KEY"]; got != ciSecretKey {
+		t.Errorf("EPOM_SECRET_KEY = %q, want %q", got, ciSecretKey)
 	}
 }
 
@@ -101,6 +134,7 @@ func TestProductionValues(t *testing.T) {
 	for name, ref := range map[string][2]string{
 		"EPOM_DATABASE_URL": {"epom-db-app", "uri"}, "EPOM_PLATFORM_DATABASE_URL": {"epom-db-platform", "uri"},
 		"EPOM_REDIS_URL": {"epom-redis", "url"}, "EPOM_SMTP_URL": {"epom-env", "EPOM_SMTP_URL"},
+		"EPOM_SECRET_KEY": {"epom-secret-key", "key"},
 	} {
 		e := envVar(web, name)
 		if e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil ||
@@ -110,6 +144,12 @@ func TestProductionValues(t *testing.T) {
 	}
 	if _, ok := r.find("Secret", "epom-migrate"); ok {
 		t.Error("an owner Secret is rendered although database.owner.existingSecret is set")
+	}
+	if _, ok := r.must(t, "Secret", "epom-env").value.(*corev1.Secret).StringData["EPOM_SECRET_KEY"]; ok {
+		t.Error("the chart's Secret holds EPOM_SECRET_KEY although secretKey.existingSecret is set")
+	}
+	if got := r.must(t, "ConfigMap", "epom").value.(*corev1.ConfigMap).Data["EPOM_SIGNIN_IP_MAX"]; got != "50" {
+		t.Errorf("EPOM_SIGNIN_IP_MAX = %q, want config.signIn.ipMax 50", got)
 	}
 	job := r.must(t, "Job", "epom-migrate").value.(*batchv1.Job)
 	if ref := envVar(container(job.Spec.Template.Spec), "EPOM_OWNER_DATABASE_URL").ValueFrom.SecretKeyRef; ref.Name != "epom-db-owner" || ref.Key != "uri" {
@@ -157,7 +197,7 @@ func TestFeaturesOff(t *testing.T) {
 		"ingress.enabled=false", "networkPolicy.enabled=false", "scheduler.enabled=false",
 		"migrations.enabled=false", "serviceAccount.create=false", "database.owner.url=",
 		"web.podDisruptionBudget.enabled=false", "worker.podDisruptionBudget.enabled=false",
-	}})
+	}, setJSON: []string{"config.trustedProxies=[]"}}) // no Ingress: nothing to trust by default
 	checkInvariants(t, r)
 	want := "ConfigMap/epom, Deployment/epom-web, Deployment/epom-worker, Secret/epom-env, Service/epom"
 	if got := r.inventory(); got != want {
@@ -165,6 +205,9 @@ func TestFeaturesOff(t *testing.T) {
 	}
 	if sa := deployment(t, r, "web").Spec.Template.Spec.ServiceAccountName; sa != "default" {
 		t.Errorf("service account %q, want default", sa)
+	}
+	if v, ok := r.must(t, "ConfigMap", "epom").value.(*corev1.ConfigMap).Data["EPOM_TRUSTED_PROXIES"]; ok {
+		t.Errorf("EPOM_TRUSTED_PROXIES = %q although config.trustedProxies is empty", v)
 	}
 	// Without an Ingress there is no TLS to assume: the base URL says what the user set.
 	r = mustRender(t, renderOpts{files: []string{"ci/default-values.yaml"}, set: []string{"ingress.tls.enabled=false"}})
@@ -191,6 +234,8 @@ func TestChecksumsRollPods(t *testing.T) {
 		{"config.logLevel=debug", true, false},
 		{"config.tenantCacheTTL=1m", true, false},
 		{"redis.url=redis://:other@redis.example.cz:6379/0", false, true},
+		{"secretKey.value=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", false, true},
+		{"config.signIn.ipMax=30", true, false},
 		{"web.replicas=3", false, false},
 	} {
 		r := mustRender(t, renderOpts{files: defaults.files, set: []string{tc.set}})
@@ -399,12 +444,12 @@ func checkPodSpec(t *testing.T, what string, meta metav1.ObjectMeta, spec corev1
 	}
 }
 
-// checkRuntimeEnv: serve, worker and scheduler get the app and platform DSNs and Redis from
-// Secrets, the configuration from the ConfigMap, and never the owner DSN.
+// checkRuntimeEnv: serve, worker and scheduler get the app and platform DSNs, Redis and the
+// secret key from Secrets, the configuration from the ConfigMap, and never the owner DSN.
 func checkRuntimeEnv(t *testing.T, r rendered, d *appsv1.Deployment) {
 	t.Helper()
 	c := container(d.Spec.Template.Spec)
-	for _, name := range []string{"EPOM_DATABASE_URL", "EPOM_PLATFORM_DATABASE_URL", "EPOM_REDIS_URL"} {
+	for _, name := range []string{"EPOM_DATABASE_URL", "EPOM_PLATFORM_DATABASE_URL", "EPOM_REDIS_URL", "EPOM_SECRET_KEY"} {
 		e := envVar(c, name)
 		if e == nil || e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 			t.Errorf("Deployment %s: %s is not read from a Secret: %+v", d.Name, name, e)
@@ -513,7 +558,7 @@ func checkMigrationJob(t *testing.T, r rendered) {
 	if owner == nil || owner.ValueFrom == nil || owner.ValueFrom.SecretKeyRef == nil {
 		t.Fatalf("Job has no owner DSN from a Secret: %+v", owner)
 	}
-	for _, name := range []string{"EPOM_DATABASE_URL", "EPOM_PLATFORM_DATABASE_URL", "EPOM_REDIS_URL"} {
+	for _, name := range []string{"EPOM_DATABASE_URL", "EPOM_PLATFORM_DATABASE_URL", "EPOM_REDIS_URL", "EPOM_SECRET_KEY"} {
 		if envVar(c, name) != nil {
 			t.Errorf("the migration Job gets %s, which `migrate up` does not use", name)
 		}

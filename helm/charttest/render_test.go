@@ -109,6 +109,7 @@ type renderOpts struct {
 	set       []string // --set
 	setString []string // --set-string
 	setJSON   []string // --set-json
+	setFile   []string // --set-file
 }
 
 // renderChart renders the chart as `helm template` does (client-only install dry run: the
@@ -118,7 +119,7 @@ func renderChart(opts renderOpts) (rendered, error) {
 	if err != nil {
 		return rendered{}, fmt.Errorf("load chart: %w", err)
 	}
-	vo := values.Options{StringValues: opts.setString, Values: opts.set, JSONValues: opts.setJSON}
+	vo := values.Options{StringValues: opts.setString, Values: opts.set, JSONValues: opts.setJSON, FileValues: opts.setFile}
 	for _, f := range opts.files {
 		if !filepath.IsAbs(f) {
 			f = filepath.Join(chartDir, f)

@@ -50,6 +50,22 @@ func TestBadValuesAreRejected(t *testing.T) {
 		{"url and existingSecret", withSet("database.platform.existingSecret=pg"), "database.platform: set either url"},
 		{"wrong DSN scheme", withSet("database.app.url=mysql://epom:app-password@db:3306/epom"), "database.app.url: want a postgres:// or postgresql:// URL"},
 		{"wrong Redis scheme", withSet("redis.url=http://:redis-password@redis:6379"), "redis.url: want a redis:// or rediss:// URL"},
+		{"secret key missing", withSet("secretKey.value="),
+			"secretKey: required (EPOM_SECRET_KEY encrypts the users' TOTP secrets; epom serve refuses to start without it): set value or existingSecret with existingSecretKey; generate one with `openssl rand -base64 32`"},
+		{"secret key value and existingSecret", withSet("secretKey.existingSecret=epom-key"), "secretKey: set either value"},
+		{"secret key also in extraEnv", renderOpts{files: defaults.files, setJSON: []string{
+			`web.extraEnv=[{"name":"EPOM_SECRET_KEY","valueFrom":{"secretKeyRef":{"name":"epom-secret-key","key":"EPOM_SECRET_KEY"}}}]`}},
+			"web.extraEnv: remove EPOM_SECRET_KEY; give it as secretKey.existingSecret"},
+		{"secret key not base64", withSecretKey("not a base64 key but a password!"), badKey},
+		{"secret key of 16 bytes", withSecretKey("c2l4dGVlbi1ieXRlLWtleQ=="), badKey},
+		{"secret key of 33 bytes", withSecretKey("dGhpcnR5LXRocmVlLWJ5dGVzLW9mLWtleS1tYXRlcmlh"), badKey},
+		{"secret key in URL-safe base64", withSecretKey("9-Hrod9UgNbfFSpQgiavlSflVe2wHst5cI2I8OC1_vs="), badKey},
+		{"secret key without padding", withSecretKey("9+Hrod9UgNbfFSpQgiavlSflVe2wHst5cI2I8OC1/vs"), badKey},
+		{"no trusted proxies behind the Ingress", renderOpts{files: defaults.files, setJSON: []string{`config.trustedProxies=[]`}},
+			"config.trustedProxies: set the ingress controller's pod network"},
+		{"unknown staff MFA policy", withSet("config.mfaStaff=never"), "at '/config/mfaStaff': value must be one of 'required', 'optional'"},
+		{"argon2 below the OWASP minimum", withSet("config.argon2.memoryKiB=4096"), "at '/config/argon2/memoryKiB': minimum: got 4,096, want 19,456"},
+		{"sign-in window without unit", withSet("config.signIn.ipWindow=15"), "at '/config/signIn/ipWindow'"},
 		{"grace period shorter than the drain", withSet("web.terminationGracePeriodSeconds=25"),
 			"web.terminationGracePeriodSeconds (25) must exceed config.shutdownTimeoutSeconds plus the preStop sleep (25)"},
 		{"both PDB bounds", withSet("worker.podDisruptionBudget.minAvailable=1"), "worker.podDisruptionBudget: set minAvailable or maxUnavailable, not both"},
@@ -68,7 +84,13 @@ func TestBadValuesAreRejected(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error\n  %v\nwant it to contain\n  %s", err, tc.want)
 			}
-			for _, pw := range ciPasswords {
+			secrets := append([]string(nil), ciPasswords...)
+			for _, s := range tc.opts.setString {
+				if v, ok := strings.CutPrefix(s, "secretKey.value="); ok {
+					secrets = append(secrets, v)
+				}
+			}
+			for _, pw := range secrets {
 				if strings.Contains(err.Error(), pw) {
 					t.Errorf("the error shows the password %q: %v", pw, err)
 				}
@@ -78,6 +100,14 @@ func TestBadValuesAreRejected(t *testing.T) {
 }
 
 func withSet(set ...string) renderOpts { return renderOpts{files: defaults.files, set: set} }
+
+// badKey is the message for a secretKey.value that `epom serve` would not accept.
+const badKey = "secretKey.value: want the base64 of exactly 32 bytes (44 characters ending in =); generate one with `openssl rand -base64 32` (the value is not shown because it is a secret)"
+
+// withSecretKey sets secretKey.value verbatim (as a string: --set would split at commas).
+func withSecretKey(v string) renderOpts {
+	return renderOpts{files: defaults.files, setString: []string{"secretKey.value=" + v}}
+}
 
 // TestSchemaIsSelfContained: every $ref of values.schema.json points into the file itself,
 // and the schema compiles with no loader for remote documents (Helm would fetch them).

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -28,16 +29,37 @@ type Config struct {
 	MaxBodyBytes        int64
 	TenantCacheTTL      time.Duration
 	SessionIdle         time.Duration
-	SessionMaxAge       time.Duration
-	CookieSecure        bool
-	HSTS                bool
-	TrustedProxies      []string
-	LogLevel            string
-	LogFormat           string
-	AccessLogAll        bool
-	ShutdownTimeout     time.Duration
-	SMTPURL             string
-	MailFrom            string
+	// Argon2 cost of new password hashes; every hash records its own, so raising them
+	// leaves old hashes valid.
+	Argon2MemoryKiB   int
+	Argon2Iterations  int
+	Argon2Parallelism int
+	SessionMaxAge     time.Duration
+	CookieSecure      bool
+	HSTS              bool
+	TrustedProxies    []string
+	LogLevel          string
+	LogFormat         string
+	AccessLogAll      bool
+	ShutdownTimeout   time.Duration
+	SMTPURL           string
+	MailFrom          string
+	// accounts: self-registration, password reset and sign-in throttling.
+	VerifyTTL          time.Duration
+	ResetTTL           time.Duration
+	SignInIPMax        int
+	SignInIPWindow     time.Duration
+	SignInAccountMax   int
+	SignInLock         time.Duration
+	SignInLockMax      time.Duration
+	AccountMailPerIP   int
+	AccountMailPerAddr int
+	// oidc: external identity providers (oidc.go).
+	OIDCProviders []OIDCProvider
+	// mfa: the key that encrypts TOTP secrets (nil when unset; serve and worker refuse to
+	// start without it, see RequireSecretKey) and the staff two-factor policy.
+	SecretKey        []byte
+	MFAStaffOptional bool
 }
 
 // Var documents one environment variable.
@@ -59,6 +81,29 @@ func dur(dst func(*Config) *time.Duration) func(*Config, string) error {
 			return fmt.Errorf("want a positive duration such as 30s or 2h, got %q", v)
 		}
 		*dst(c) = d
+		return nil
+	}
+}
+
+func positive(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("want a positive whole number, got %q", v)
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+// atLeast refuses numbers below min: a cost parameter set too low weakens every new hash.
+func atLeast(min int, dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min {
+			return fmt.Errorf("want a whole number of at least %d, got %q", min, v)
+		}
+		*dst(c) = n
 		return nil
 	}
 }
@@ -152,6 +197,16 @@ func Vars() []Var {
 			return nil
 		}},
 		{"EPOM_TENANT_CACHE_TTL", "30s", "how long a replica caches a resolved tenant (changes also invalidate through Redis)", dur(func(c *Config) *time.Duration { return &c.TenantCacheTTL })},
+		{"EPOM_ARGON2_MEMORY_KIB", "19456", "argon2id memory of new password hashes in KiB (OWASP minimum 19456)", atLeast(19456, func(c *Config) *int { return &c.Argon2MemoryKiB })},
+		{"EPOM_ARGON2_ITERATIONS", "2", "argon2id passes of new password hashes", atLeast(1, func(c *Config) *int { return &c.Argon2Iterations })},
+		{"EPOM_ARGON2_PARALLELISM", "1", "argon2id lanes of new password hashes (1–16)", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 16 {
+				return fmt.Errorf("want 1 to 16, got %q", v)
+			}
+			c.Argon2Parallelism = n
+			return nil
+		}},
 		{"EPOM_SESSION_IDLE", "2h", "a session unused this long ends", dur(func(c *Config) *time.Duration { return &c.SessionIdle })},
 		{"EPOM_SESSION_MAX_AGE", "12h", "a session ends this long after sign-in", dur(func(c *Config) *time.Duration { return &c.SessionMaxAge })},
 		{"EPOM_COOKIE_SECURE", "auto", "Secure flag on cookies: true, false, or auto (true when EPOM_BASE_URL is https)", func(c *Config, v string) error {
@@ -208,6 +263,35 @@ func Vars() []Var {
 		{"EPOM_SHUTDOWN_TIMEOUT", "20s", "how long to drain requests and jobs on SIGTERM", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"EPOM_SMTP_URL", "", "outgoing mail server, smtp://user:pass@host:587 (empty: mail is logged, not sent)", str(func(c *Config) *string { return &c.SMTPURL })},
 		{"EPOM_MAIL_FROM", "epom <noreply@epom.localhost>", "platform default sender", str(func(c *Config) *string { return &c.MailFrom })},
+		// accounts:
+		{"EPOM_VERIFY_TTL", "48h", "how long an e-mail verification link of a new account works", dur(func(c *Config) *time.Duration { return &c.VerifyTTL })},
+		{"EPOM_RESET_TTL", "1h", "how long a password reset link works", dur(func(c *Config) *time.Duration { return &c.ResetTTL })},
+		{"EPOM_SIGNIN_IP_MAX", "20", "failed sign-ins from one client address before it must wait …", positive(func(c *Config) *int { return &c.SignInIPMax })},
+		{"EPOM_SIGNIN_IP_WINDOW", "15m", "… counted in this window", dur(func(c *Config) *time.Duration { return &c.SignInIPWindow })},
+		{"EPOM_SIGNIN_ACCOUNT_MAX", "5", "failed sign-ins of one account before it locks", positive(func(c *Config) *int { return &c.SignInAccountMax })},
+		{"EPOM_SIGNIN_LOCK", "1m", "the first lock of an account; each further failure doubles it …", dur(func(c *Config) *time.Duration { return &c.SignInLock })},
+		{"EPOM_SIGNIN_LOCK_MAX", "1h", "… up to this", dur(func(c *Config) *time.Duration { return &c.SignInLockMax })},
+		{"EPOM_ACCOUNT_MAIL_PER_IP", "20", "registration, verification and reset requests per client address per hour", positive(func(c *Config) *int { return &c.AccountMailPerIP })},
+		{"EPOM_ACCOUNT_MAIL_PER_ADDRESS", "3", "account e-mails to one address per hour (more are silently not sent)", positive(func(c *Config) *int { return &c.AccountMailPerAddr })},
+		{"EPOM_OIDC_PROVIDERS", "", `external sign-in over OpenID Connect, a JSON array: [{"id":"nia","name":"Identita občana","issuer":"https://…","clientId":"…","clientSecretEnv":"EPOM_OIDC_NIA_SECRET","scopes":["openid","email","profile"],"trustMfa":true}]; each secret comes from the variable clientSecretEnv names`, parseOIDCProviders},
+		{"EPOM_SECRET_KEY", "", "base64 of 32 random bytes (openssl rand -base64 32) encrypting TOTP secrets; `serve` refuses to start without it", func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			k, err := base64.StdEncoding.DecodeString(v)
+			if err != nil || len(k) != 32 {
+				return errors.New("want the base64 of exactly 32 bytes, e.g. from `openssl rand -base64 32`")
+			}
+			c.SecretKey = k
+			return nil
+		}},
+		{"EPOM_MFA_STAFF", "required", "two-factor sign-in for staff (any municipality or platform role): required or optional", func(c *Config, v string) error {
+			if v != "required" && v != "optional" {
+				return fmt.Errorf("want required or optional, got %q", v)
+			}
+			c.MFAStaffOptional = v == "optional"
+			return nil
+		}},
 	}
 }
 
@@ -225,10 +309,25 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
 		}
 	}
+	if err := resolveOIDCSecrets(&c, getenv); err != nil {
+		errs = append(errs, fmt.Errorf("EPOM_OIDC_PROVIDERS: %w", err))
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// ErrNoSecretKey is returned by RequireSecretKey.
+var ErrNoSecretKey = errors.New("EPOM_SECRET_KEY is not set: generate one with `openssl rand -base64 32` and keep it with the database backups")
+
+// RequireSecretKey reports a missing EPOM_SECRET_KEY; the commands that serve users call it,
+// so a deployment never runs with TOTP secrets it could not read back.
+func (c Config) RequireSecretKey() error {
+	if len(c.SecretKey) != 32 {
+		return ErrNoSecretKey
+	}
+	return nil
 }
 
 // FromEnv loads from the process environment.

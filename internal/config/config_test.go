@@ -34,6 +34,20 @@ func TestLoad(t *testing.T) {
 			"EPOM_HTTP_ADDR": "8080", "EPOM_DATABASE_URL": "mysql://x", "EPOM_SESSION_IDLE": "forever",
 			"EPOM_LOG_LEVEL": "loud", "EPOM_TRUSTED_PROXIES": "proxy.local", "EPOM_BASE_URL": "https://x.cz/epom"},
 			wantErr: []string{"EPOM_HTTP_ADDR", "EPOM_DATABASE_URL", "EPOM_SESSION_IDLE", "EPOM_LOG_LEVEL", "EPOM_TRUSTED_PROXIES", "EPOM_BASE_URL"}},
+		{name: "mfa: no secret key by default, staff two-factor required", check: func(t *testing.T, c Config) {
+			if c.SecretKey != nil || c.MFAStaffOptional || c.RequireSecretKey() == nil {
+				t.Fatalf("%+v", c)
+			}
+		}},
+		{name: "mfa: a key and the optional policy", env: map[string]string{
+			"EPOM_SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "EPOM_MFA_STAFF": "optional"},
+			check: func(t *testing.T, c Config) {
+				if len(c.SecretKey) != 32 || c.SecretKey[31] != 31 || !c.MFAStaffOptional || c.RequireSecretKey() != nil {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "mfa: short key and unknown policy named", env: map[string]string{"EPOM_SECRET_KEY": "c2hvcnQ=", "EPOM_MFA_STAFF": "sometimes"},
+			wantErr: []string{"EPOM_SECRET_KEY", "EPOM_MFA_STAFF"}},
 		{name: "passwords are not echoed", env: map[string]string{"EPOM_REDIS_URL": "http://user:s3cret@host"},
 			wantErr: []string{"EPOM_REDIS_URL"}, check: nil},
 	}

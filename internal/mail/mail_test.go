@@ -46,6 +46,10 @@ func TestTemplatesRenderInEveryLanguage(t *testing.T) {
 		{"invitation", "en", &mail.Invitation{
 			Common: mail.Common{Municipality: "Liberec"}, AcceptURL: "https://epom.test/invite/abc", ExpiresAt: expires,
 		}, []string{"Invitation to the portal – Liberec", "You have been invited", "4 May 2026, 12:00"}, nil},
+		{"invitation", "cs", &mail.Invitation{
+			Common: mail.Common{Municipality: "Liberec"}, Roles: []string{"Správce obce", "Úředník"},
+			AcceptURL: "https://epom.test/app/pozvanka?token=abc",
+		}, []string{"s rolemi", "Správce obce, Úředník"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"."+c.lang, func(t *testing.T) {

@@ -51,8 +51,11 @@ type Invitation struct {
 	Common
 	InviterName string
 	Role        string // the role's display name in the message's language
-	AcceptURL   string
-	ExpiresAt   time.Time
+	// Roles are the display names when there are several (Role is then empty): the Czech
+	// sentence changes with the number ("s rolí" / "s rolemi").
+	Roles     []string
+	AcceptURL string
+	ExpiresAt time.Time
 }
 
 // Validate refuses links a mail client should not be handed.
@@ -127,7 +130,7 @@ func LoadTemplates() (*Templates, error) {
 	if err != nil {
 		loc = time.UTC
 	}
-	funcs := map[string]any{"tr": tr, "date": date(loc)}
+	funcs := map[string]any{"tr": tr, "date": date(loc), "join": strings.Join}
 	layoutText, err := texttemplate.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.txt.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("mail templates: %w", err)

@@ -164,29 +164,37 @@ func (l *Log) Tenant(ctx context.Context, e Event) error {
 // TenantByPlatform appends e to tenant id's chain through the platform role: for what the
 // platform does to a tenant (status and module changes).
 func (l *Log) TenantByPlatform(ctx context.Context, id uuid.UUID, e Event) error {
-	return pgx.BeginFunc(ctx, l.platform, func(tx pgx.Tx) error {
-		entry, err := l.next(ctx, pgxQ{tx}, id.String(), e)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, insertTenant, id, entry.Seq, entry.At, entry.ActorID, entry.Actor, entry.IP,
-			entry.Action, entry.Target, entry.Details, entry.PrevHash, entry.Hash)
+	return pgx.BeginFunc(ctx, l.platform, func(tx pgx.Tx) error { return l.TenantByPlatformTx(ctx, tx, id, e) })
+}
+
+// TenantByPlatformTx is TenantByPlatform inside the caller's platform transaction, so the
+// change and its entry commit together.
+func (l *Log) TenantByPlatformTx(ctx context.Context, tx pgx.Tx, id uuid.UUID, e Event) error {
+	entry, err := l.next(ctx, pgxQ{tx}, id.String(), e)
+	if err != nil {
 		return err
-	})
+	}
+	_, err = tx.Exec(ctx, insertTenant, id, entry.Seq, entry.At, entry.ActorID, entry.Actor, entry.IP,
+		entry.Action, entry.Target, entry.Details, entry.PrevHash, entry.Hash)
+	return err
 }
 
 // Platform appends e to the platform's chain.
 func (l *Log) Platform(ctx context.Context, e Event) error {
-	return pgx.BeginFunc(ctx, l.platform, func(tx pgx.Tx) error {
-		entry, err := l.next(ctx, pgxQ{tx}, PlatformChain, e)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO platform_audit_log (seq, at, actor_id, actor, ip, action, target, details, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, entry.Seq, entry.At, entry.ActorID, entry.Actor,
-			entry.IP, entry.Action, entry.Target, entry.Details, entry.PrevHash, entry.Hash)
+	return pgx.BeginFunc(ctx, l.platform, func(tx pgx.Tx) error { return l.PlatformTx(ctx, tx, e) })
+}
+
+// PlatformTx appends e to the platform's chain inside tx (of the app or the platform role), so
+// an account change and its entry commit together.
+func (l *Log) PlatformTx(ctx context.Context, tx pgx.Tx, e Event) error {
+	entry, err := l.next(ctx, pgxQ{tx}, PlatformChain, e)
+	if err != nil {
 		return err
-	})
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO platform_audit_log (seq, at, actor_id, actor, ip, action, target, details, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, entry.Seq, entry.At, entry.ActorID, entry.Actor,
+		entry.IP, entry.Action, entry.Target, entry.Details, entry.PrevHash, entry.Hash)
+	return err
 }
 
 // Problem is one break in a chain.

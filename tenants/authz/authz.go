@@ -54,13 +54,24 @@ func KernelPermissions() []Permission {
 		{Object: "tenant.settings", Action: "read", Roles: []string{RoleTenantAdmin, RoleClerk, RoleAuditor}},
 		{Object: "tenant.settings", Action: "write", Roles: []string{RoleTenantAdmin}},
 		{Object: "tenant.members", Action: "read", Roles: []string{RoleTenantAdmin, RoleAuditor}},
+		// Invite staff, withdraw invitations, set members' roles.
+		{Object: "tenant.members", Action: "write", Roles: []string{RoleTenantAdmin}},
 		{Object: "tenant.mail", Action: "read", Roles: []string{RoleTenantAdmin, RoleAuditor}},
 		{Object: "tenant.audit", Action: "read", Roles: []string{RoleTenantAdmin, RoleAuditor}},
 		// All of a municipality's data, personal data included: its admin only.
 		{Object: "tenant.export", Action: "run", Roles: []string{RoleTenantAdmin}},
 		{Object: "tenant.export", Action: "read", Roles: []string{RoleTenantAdmin}},
+		// API tokens act for the municipality without a person: its admin only.
+		{Object: "tenant.tokens", Action: "read", Roles: []string{RoleTenantAdmin}},
+		{Object: "tenant.tokens", Action: "write", Roles: []string{RoleTenantAdmin}},
 		{Object: "platform.tenants", Action: "read", Roles: []string{RolePlatformAdmin}},
 		{Object: "platform.tenants", Action: "write", Roles: []string{RolePlatformAdmin}},
+		// The regional operator's console, in the domain "kraj:<NUTS>": the kraj's tenants and
+		// subscription requests, never a tenant's agenda (operators hold no tenant role).
+		{Object: "operator.tenants", Action: "read", Roles: []string{RoleOperator}},
+		{Object: "operator.tenants", Action: "write", Roles: []string{RoleOperator}},
+		{Object: "operator.requests", Action: "read", Roles: []string{RoleOperator}},
+		{Object: "operator.requests", Action: "write", Roles: []string{RoleOperator}},
 	}
 }
 

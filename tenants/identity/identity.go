@@ -60,6 +60,8 @@ func (r PlatformRole) String() string {
 // Session is a signed-in browser.
 type Session struct {
 	UserID    uuid.UUID
+	PublicID  uuid.UUID // names the session in "my sessions"; the token never leaves the cookie
+	Assurance Assurance
 	CSRFToken string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -70,6 +72,13 @@ type Config struct {
 	Argon2      Argon2Params
 	IdleTimeout time.Duration // a session unused this long ends
 	MaxAge      time.Duration // a session ends this long after sign-in, used or not
+	// SecretKey (32 bytes, EPOM_SECRET_KEY) encrypts TOTP secrets and keys recovery-code hashes.
+	SecretKey []byte
+	// RequireStaffMFA: staff (any tenant or platform role) must sign in with a second factor
+	// before any permission-checked operation (EPOM_MFA_STAFF=required).
+	RequireStaffMFA bool
+	// PendingLoginTTL is how long the step between password and code may take.
+	PendingLoginTTL time.Duration
 }
 
 // Service is the user registry. Accounts and sessions are not tenant data (one citizen account
@@ -95,6 +104,9 @@ func NewService(app, platform *pgxpool.Pool, db *tenants.Database, cfg Config) (
 	}
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 12 * time.Hour
+	}
+	if cfg.PendingLoginTTL == 0 {
+		cfg.PendingLoginTTL = 5 * time.Minute
 	}
 	dummy, err := HashPassword("not a password anybody has", cfg.Argon2)
 	if err != nil {
@@ -137,12 +149,14 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 }
 
 // Authenticate checks an e-mail and password. An unknown address costs the same hash as a
-// known one and gives the same error.
+// known one and gives the same error. A self-registered account whose address is not yet
+// verified gets ErrEmailNotVerified (with the user, for the audit log).
 func (s *Service) Authenticate(ctx context.Context, email, password string) (User, error) {
 	var u User
 	var hash string
-	err := s.app.QueryRow(ctx, `SELECT id, email, name, password_hash FROM users
-		WHERE email = $1 AND disabled_at IS NULL`, NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	var verified bool
+	err := s.app.QueryRow(ctx, `SELECT id, email, name, password_hash, email_verified_at IS NOT NULL FROM users
+		WHERE email = $1 AND disabled_at IS NULL`, NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.Name, &hash, &verified)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_, _ = VerifyPassword(password, s.dummy)
 		return User{}, ErrBadCredentials
@@ -153,6 +167,10 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 	ok, err := VerifyPassword(password, hash)
 	if err != nil || !ok {
 		return User{}, ErrBadCredentials
+	}
+	// Only after the right password: otherwise the refusal would tell who registered.
+	if !verified {
+		return u, ErrEmailNotVerified
 	}
 	return u, nil
 }
@@ -168,58 +186,6 @@ func randomToken() (string, error) {
 func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
-}
-
-// StartSession creates a session for u and returns the cookie token (only its hash is stored).
-func (s *Service) StartSession(ctx context.Context, userID uuid.UUID, ip, userAgent string) (string, Session, error) {
-	token, err := randomToken()
-	if err != nil {
-		return "", Session{}, err
-	}
-	csrf, err := randomToken()
-	if err != nil {
-		return "", Session{}, err
-	}
-	now := s.now()
-	sess := Session{UserID: userID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(s.cfg.MaxAge)}
-	if len(userAgent) > 300 {
-		userAgent = userAgent[:300]
-	}
-	_, err = s.app.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)`, tokenHash(token), userID, csrf, now, sess.ExpiresAt, ip, userAgent)
-	if err != nil {
-		return "", Session{}, fmt.Errorf("start session: %w", err)
-	}
-	return token, sess, nil
-}
-
-// Session returns the live session of token and refreshes its idle timer (at most once a
-// minute, so busy pages do not write on every request).
-func (s *Service) Session(ctx context.Context, token string) (Session, error) {
-	if token == "" {
-		return Session{}, ErrNoSession
-	}
-	now := s.now()
-	var sess Session
-	var lastSeen time.Time
-	err := s.app.QueryRow(ctx, `SELECT user_id, csrf_token, created_at, expires_at, last_seen_at FROM sessions
-		WHERE token_hash = $1`, tokenHash(token)).Scan(&sess.UserID, &sess.CSRFToken, &sess.CreatedAt, &sess.ExpiresAt, &lastSeen)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Session{}, ErrNoSession
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("look up session: %w", err)
-	}
-	if now.After(sess.ExpiresAt) || now.Sub(lastSeen) > s.cfg.IdleTimeout {
-		_ = s.EndSession(ctx, token)
-		return Session{}, ErrNoSession
-	}
-	if now.Sub(lastSeen) > time.Minute {
-		if _, err := s.app.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, tokenHash(token), now); err != nil {
-			return Session{}, fmt.Errorf("touch session: %w", err)
-		}
-	}
-	return sess, nil
 }
 
 // EndSession signs the session out.

@@ -47,7 +47,7 @@ const (
 // userColumns are the columns of users an archive carries. An allow-list, not "all but the
 // secrets": a column added to users later (a TOTP secret, a recovery code) must not leak into
 // archives that a municipality downloads. Password hashes and sessions are never exported.
-var userColumns = []string{"id", "email", "name", "created_at", "disabled_at"}
+var userColumns = []string{"id", "email", "name", "created_at", "disabled_at", "email_verified_at"}
 
 // Errors of the package.
 var (

@@ -14,6 +14,13 @@ export type TenantProfile = Schemas['TenantProfile']
 export type TenantSettings = Schemas['TenantSettings']
 export type TenantSettingsInput = Schemas['TenantSettingsInput']
 export type Member = Schemas['Member']
+// oidc
+export type AuthProvider = Schemas['AuthProvider']
+export type LinkedIdentity = Schemas['LinkedIdentity']
+// operator
+export type OperatorMunicipality = Schemas['OperatorMunicipality']
+export type OperatorTenant = Schemas['OperatorTenant']
+export type SubscriptionRequest = Schemas['SubscriptionRequest']
 
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 

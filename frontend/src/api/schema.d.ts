@@ -38,6 +38,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * External identity providers one can sign in with (OpenID Connect)
+         * @description The sign-in page shows one button per provider; the browser goes to `startUrl`.
+         */
+        get: operations["listAuthProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** External identities linked to my account */
+        get: operations["listMyIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink an external identity from my account
+         * @description Refused (409 last-sign-in-method) when it is the only way to sign in to an account without a password.
+         */
+        delete: operations["unlinkMyIdentity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -56,6 +115,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A citizen registers; a verification link is e-mailed
+         * @description Creates an unverified account and e-mails a single-use link to /app/overeni. The answer is the same when the address already has an account (its owner is told by e-mail), so registration does not reveal who has one. Only a weak password is refused (weak-password, naming /password). Throttled per client address (too-many-attempts).
+         */
+        post: operations["registerAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem an e-mail verification link
+         * @description Unknown, expired and used links are link-invalid, link-expired and link-used.
+         */
+        post: operations["verifyAccountEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a new verification link (same answer whether or not the address has an account) */
+        post: operations["resendAccountVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** E-mail a password reset link (same answer whether or not the address has an account) */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset link; ends every session of the account
+         * @description Unknown, expired and used links are link-invalid, link-expired and link-used.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change the signed-in user's password; ends the user's other sessions */
+        put: operations["changeMyPassword"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -68,6 +238,125 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a two-step sign-in with a TOTP code or a recovery code
+         * @description After `POST /api/v1/session` answered 202 `{"mfaRequired": true}`, the browser holds the
+         *     pending sign-in cookie (`epom_mfa`, 5 minutes). Send either `code` (six digits from the
+         *     authenticator app) or `recoveryCode`. A wrong code answers `/problems/wrong-code` with
+         *     the tries left; the fifth wrong code, or an expired pending sign-in, answers
+         *     `/problems/mfa-login-expired` and the password must be entered again.
+         */
+        post: operations["signInSecondFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start two-factor enrolment; returns a new secret, its otpauth URI and a QR code
+         * @description Starting again replaces an unconfirmed secret. Nothing changes until confirmed.
+         */
+        post: operations["startTotp"];
+        /**
+         * Turn two-factor sign-in off (with a current code or the password)
+         * @description Refused (409) for staff while the deployment requires two-factor sign-in for them.
+         */
+        delete: operations["disableTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor sign-in on with a code from the new secret; returns the recovery codes once */
+        post: operations["confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the recovery codes (needs a current TOTP code); the old ones stop working */
+        post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My signed-in sessions */
+        get: operations["listMySessions"];
+        put?: never;
+        post?: never;
+        /** Sign out every other session of mine */
+        delete: operations["revokeOtherSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Sign out one of my sessions (404 for another user's) */
+        delete: operations["revokeMySession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -154,6 +443,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** The municipality's API tokens, newest first, and the scopes the caller may grant */
+        get: operations["listApiTokens"];
+        put?: never;
+        /**
+         * Create an API token
+         * @description The answer carries the token string once; only its hash is stored. Send it as
+         *     `Authorization: Bearer epom_…`. Scopes are permissions the creator holds; a token never
+         *     manages tokens, exports the municipality's data or reaches account or platform operations.
+         */
+        post: operations["createApiToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/tokens/{tokenId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an API token (it stops working at once) */
+        post: operations["revokeApiToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant}/exports": {
         parameters: {
             query?: never;
@@ -223,6 +559,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/members/{userId}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a member's roles; an empty list removes the member
+         * @description Each granted and revoked role is an entry (`role-granted`, `role-revoked`) in the
+         *     municipality's audit log. The last tenant-admin cannot be demoted or removed
+         *     (`/problems/last-admin`); a user who is not a member of this municipality is 404.
+         */
+        put: operations["setMemberRoles"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** Open invitations (pending or expired), newest first */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invite someone to work for the municipality (sends the invitation e-mail)
+         * @description An open invitation of the same address is replaced (its link stops working), which is
+         *     also how an invitation is sent again. An address that is already a member is 409
+         *     (`/problems/already-member`).
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/invitations/{invitationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                invitationId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw an invitation; its link stops working */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret from the invitation link. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * What an invitation link is for (the accept page)
+         * @description A withdrawn or used link answers `/problems/invitation-revoked` or
+         *     `/problems/invitation-used` (410); an expired one is shown with `expired: true`.
+         */
+        get: operations["getInvitation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation
+         * @description Signed in with the invited address: the account becomes a member. Not signed in: the
+         *     body's name and password create the account (the address counts as verified: the link
+         *     reached it) and sign it in. An address that already has an account must sign in first
+         *     (`/problems/account-exists`); another signed-in account is refused
+         *     (`/problems/invitation-wrong-account`). Expired, withdrawn and used links answer 410.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant}/mail-log": {
         parameters: {
             query?: never;
@@ -284,6 +743,303 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/noticeboard/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** The board's notices for clerks, newest first, filtered and paged */
+        get: operations["listNotices"];
+        put?: never;
+        /** Write a new notice (a draft) */
+        post: operations["createNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        /** One notice with its current attachments */
+        get: operations["getNotice"];
+        /** Change a notice; after posting, every change is a new revision */
+        put: operations["updateNotice"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask a second clerk to approve a draft */
+        post: operations["submitNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a notice (never one's own); it is then posted or scheduled as planned */
+        post: operations["approveNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post a draft now, or schedule it for its posting time (boards without approval) */
+        post: operations["publishNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/take-down": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take a posted notice down before its time, with a reason */
+        post: operations["takeDownNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        /** Every version of a notice since it was posted, oldest first */
+        get: operations["listNoticeRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+                revision: number;
+            };
+            cookie?: never;
+        };
+        /** One version of a notice as it hung on the board */
+        get: operations["getNoticeRevision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a document (PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG; the type is read from the content) */
+        post: operations["uploadNoticeAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        /** Download an attachment */
+        get: operations["downloadNoticeAttachment"];
+        put?: never;
+        post?: never;
+        /** Remove an attachment of a notice not yet posted */
+        delete: operations["deleteNoticeAttachment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** The board's settings */
+        get: operations["getNoticeboardSettings"];
+        /** Change the board's settings */
+        put: operations["updateNoticeboardSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** The board's daily snapshots (proof of posting), newest first, and whether their chain is intact */
+        get: operations["listNoticeboardSnapshots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/snapshots/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                /** @description The day in Europe/Prague. */
+                day: string;
+            };
+            cookie?: never;
+        };
+        /** One day's snapshot with its canonical JSON */
+        get: operations["getNoticeboardSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/noticeboard/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        /** How many citizens receive the board's notices by e-mail (no addresses) */
+        get: operations["getNoticeboardSubscribers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/platform/tenants": {
         parameters: {
             query?: never;
@@ -319,6 +1075,191 @@ export interface paths {
         head?: never;
         /** Activate, suspend or close a tenant */
         patch: operations["updateTenantStatus"];
+        trace?: never;
+    };
+    "/api/v1/subscription-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A municipality orders epom (online subscription); its kraj's operator decides */
+        post: operations["submitSubscriptionRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/municipalities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+            };
+            cookie?: never;
+        };
+        /** The kraj's municipalities from the catalogue, with their tenant status */
+        get: operations["operatorListMunicipalities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Connect a municipality of the kraj (create its tenant, invite its first admin) */
+        post: operations["operatorOnboardTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/tenants/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                tenantId: components["parameters"]["OperatorTenantId"];
+            };
+            cookie?: never;
+        };
+        /** A tenant of the kraj and its usage (no agenda data) */
+        get: operations["operatorGetTenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/tenants/{tenantId}/modules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                tenantId: components["parameters"]["OperatorTenantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the modules a tenant has switched on */
+        put: operations["operatorSetTenantModules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/tenants/{tenantId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                tenantId: components["parameters"]["OperatorTenantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Suspend (with a reason) or reactivate a tenant */
+        put: operations["operatorSetTenantStatus"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/subscription-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+            };
+            cookie?: never;
+        };
+        /** The kraj's online subscription requests, newest first */
+        get: operations["operatorListSubscriptionRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/subscription-requests/{requestId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                requestId: components["parameters"]["SubscriptionRequestId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a request; creates the tenant and invites the applicant as its admin
+         * @description Approving an approved request again renews the invitation.
+         */
+        post: operations["operatorApproveSubscriptionRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/{kraj}/subscription-requests/{requestId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                requestId: components["parameters"]["SubscriptionRequestId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a request with a reason, which is e-mailed to the applicant */
+        post: operations["operatorRejectSubscriptionRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -499,6 +1440,17 @@ export interface components {
             /** @description Roles outside a tenant: platform-admin, operator:CZ051, … */
             platformRoles: string[];
             csrfToken: string;
+            /** @description The user has two-factor sign-in (TOTP) on */
+            mfaEnabled: boolean;
+            /** @description Unused recovery codes, when two-factor sign-in is on. */
+            recoveryCodesRemaining?: number;
+            /**
+             * @description The user is staff, the deployment requires two-factor sign-in for staff and this
+             *     session has no second factor: every permission-checked operation answers 403
+             *     `/problems/mfa-enrolment-required` until the user enrols at /app/ucet (or signs in
+             *     again with the code).
+             */
+            mfaRequired: boolean;
         };
         TenantExport: {
             /** Format: uuid */
@@ -532,6 +1484,463 @@ export interface components {
             /** @description Path of the download, when status is done */
             download?: string;
         };
+        AccountRegistration: {
+            email: string;
+            name: string;
+            /** @description 10–128 characters, not a common password, not containing the name or e-mail */
+            password: string;
+        };
+        EmailRequest: {
+            email: string;
+        };
+        TokenRequest: {
+            token: string;
+        };
+        PasswordResetConfirm: {
+            token: string;
+            password: string;
+        };
+        PasswordChange: {
+            currentPassword: string;
+            newPassword: string;
+        };
+        AuthProvider: {
+            /** @example nia */
+            id: string;
+            /** @example Identita občana */
+            name: string;
+            /**
+             * @description Where the browser starts the sign-in; may carry ?next=/app/… (same-site app paths only).
+             * @example /auth/oidc/nia
+             */
+            startUrl: string;
+        };
+        LinkedIdentity: {
+            /** @example nia */
+            provider: string;
+            /** @description The provider's name, or its id when it is no longer configured */
+            providerName: string;
+            /** @description The e-mail the provider gave when the identity was linked */
+            email: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string;
+        };
+        ApiToken: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            scopes: string[];
+            /** @enum {string} */
+            status: "active" | "expired" | "revoked";
+            /** Format: uuid */
+            createdBy: string;
+            createdByEmail?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt?: string;
+            /** Format: date-time */
+            lastUsedAt?: string;
+            lastUsedIp?: string;
+            /** Format: date-time */
+            revokedAt?: string;
+            /** Format: uuid */
+            revokedBy?: string;
+        };
+        ApiTokenCreate: {
+            /** @example Export do spisové služby */
+            name: string;
+            scopes: string[];
+            /**
+             * Format: date-time
+             * @description When the token stops working; at most a year ahead. Without it the token lives until revoked.
+             */
+            expiresAt?: string;
+        };
+        ApiTokenCreated: {
+            token: components["schemas"]["ApiToken"];
+            /** @description The token string (epom_<id>_<secret>), shown only now. */
+            secret: string;
+        };
+        /**
+         * @description The password was right and the account has two-factor sign-in: no session yet. The
+         *     pending sign-in cookie is set; finish with `POST /api/v1/session/mfa`.
+         */
+        SecondFactorChallenge: {
+            /** @description Always true */
+            mfaRequired: boolean;
+            methods: ("totp" | "recovery-code")[];
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        /** @description Exactly one of code and recoveryCode. */
+        SecondFactorRequest: {
+            code?: string;
+            recoveryCode?: string;
+        };
+        TotpEnrolment: {
+            /** @description Base32 secret, for typing into the app by hand */
+            secret: string;
+            /** @description otpauth://totp/epom:… with issuer epom */
+            otpauthUri: string;
+            /** @description The URI as a QR code, a data:image/png;base64 URL */
+            qrCode: string;
+        };
+        TotpCodeRequest: {
+            code: string;
+        };
+        /** @description Exactly one of code and password. */
+        DisableTotpRequest: {
+            code?: string;
+            password?: string;
+        };
+        RecoveryCodes: {
+            /** @description Single-use codes; each replaces a TOTP code once. Shown only in this answer. */
+            codes: string[];
+        };
+        MySession: {
+            /**
+             * Format: uuid
+             * @description Public id of the session (not its token)
+             */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            ip: string;
+            userAgent: string;
+            /**
+             * @description How the session was signed in (its assurance).
+             * @enum {string}
+             */
+            method: "password" | "password+totp" | "password+recovery-code" | "external";
+            /** @description The session of this request */
+            current: boolean;
+        };
+        /**
+         * @description Role templates of a municipality: Správce obce, Úředník, Auditor
+         * @enum {string}
+         */
+        TenantRole: "tenant-admin" | "clerk" | "auditor";
+        MemberRoles: {
+            roles: components["schemas"]["TenantRole"][];
+        };
+        Invitation: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            name: string;
+            roles: string[];
+            /** @enum {string} */
+            status: "pending" | "expired";
+            /** Format: uuid */
+            invitedBy?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        InvitationCreate: {
+            email: string;
+            name?: string;
+            roles: components["schemas"]["TenantRole"][];
+            /**
+             * @description Language of the e-mail [cs].
+             * @enum {string}
+             */
+            lang?: "cs" | "en";
+        };
+        InvitationPreview: {
+            tenantSlug: string;
+            tenantName: string;
+            email: string;
+            name: string;
+            roles: string[];
+            /** Format: date-time */
+            expiresAt: string;
+            expired: boolean;
+            /** @description The address has an account, which must sign in to accept. */
+            hasAccount: boolean;
+            inviterName?: string;
+        };
+        InvitationAccept: {
+            name?: string;
+            password?: string;
+        };
+        /**
+         * @description archived: taken down (sejmuto)
+         * @enum {string}
+         */
+        NoticeState: "draft" | "pending_approval" | "scheduled" | "posted" | "archived";
+        /**
+         * @description Stable codes: vyhlášky a nařízení, rozpočet a finance, územní plán, výběrová řízení a zakázky, volby, oznámení jiných úřadů, ostatní.
+         * @enum {string}
+         */
+        NoticeCategory: "vyhlasky" | "rozpocet" | "uzemni-plan" | "zakazky" | "volby" | "jine-urady" | "ostatni";
+        NoticeInput: {
+            title: string;
+            /** @description Plain text; markup is removed. */
+            body?: string;
+            category: components["schemas"]["NoticeCategory"];
+            /**
+             * @default own
+             * @enum {string}
+             */
+            origin: "own" | "other";
+            /** @description The issuing body when origin is other. */
+            originName?: string;
+            /** @description Číslo jednací. */
+            referenceNumber?: string;
+            /** @description Spisová značka. */
+            fileMark?: string;
+            /**
+             * Format: date-time
+             * @description Planned posting; absent means when published.
+             */
+            postingAt?: string;
+            /**
+             * Format: date-time
+             * @description Planned take-down; absent means until further notice.
+             */
+            relevantUntil?: string;
+            /** @description Why a posted notice changed (kept with the revision). */
+            note?: string;
+        };
+        NoticeAttachment: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Sniffed from the content. */
+            contentType: string;
+            /** Format: int64 */
+            size: number;
+            /** @description Hex SHA-256 of the content. */
+            sha256: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Notice: {
+            /** Format: uuid */
+            id: string;
+            state: components["schemas"]["NoticeState"];
+            title: string;
+            body: string;
+            category: components["schemas"]["NoticeCategory"];
+            /** @enum {string} */
+            origin: "own" | "other";
+            originName: string;
+            referenceNumber: string;
+            fileMark: string;
+            /** Format: date-time */
+            postingAt?: string;
+            /**
+             * Format: date-time
+             * @description Absent means until further notice.
+             */
+            relevantUntil?: string;
+            /**
+             * Format: date-time
+             * @description When it really went up.
+             */
+            postedAt?: string;
+            /**
+             * Format: date-time
+             * @description When it really came down.
+             */
+            takenDownAt?: string;
+            takeDownReason?: string;
+            /** @description The revision on the board; 0 before posting. */
+            revision: number;
+            /** Format: uuid */
+            authorId: string;
+            /** Format: uuid */
+            approvedBy?: string;
+            /** Format: date-time */
+            approvedAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            attachments: components["schemas"]["NoticeAttachment"][];
+            /**
+             * Format: date
+             * @description The day a document posted by public notice counts as delivered: the 15th day after posting (real, or planned while not yet posted); not moved off weekends and holidays.
+             */
+            deliveredOn?: string;
+            /** @description Why deliveredOn is not a working day (sobota, neděle or the holiday's name); absent on a working day. */
+            deliveredOnRestDay?: string;
+            /**
+             * Format: date
+             * @description The first day the notice may lawfully be taken down (the day after deliveredOn).
+             */
+            earliestTakeDownOn?: string;
+        };
+        NoticeList: {
+            items: components["schemas"]["Notice"][];
+            /** @description How many notices match the filter in all. */
+            total: number;
+        };
+        NoticeRevision: {
+            revision: number;
+            title: string;
+            body: string;
+            category: components["schemas"]["NoticeCategory"];
+            /** @enum {string} */
+            origin: "own" | "other";
+            originName: string;
+            referenceNumber: string;
+            fileMark: string;
+            /** Format: date-time */
+            relevantUntil?: string;
+            attachments: components["schemas"]["NoticeAttachment"][];
+            note: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            createdBy?: string;
+        };
+        NoticeboardSettings: {
+            /** @description A second clerk (not the author) approves each notice before posting. */
+            approvalRequired: boolean;
+        };
+        OperatorMunicipality: {
+            kodObce: string;
+            name: string;
+            type: string;
+            okres: string;
+            orp: string;
+            ico?: string;
+            population?: number;
+            tenant?: components["schemas"]["TenantSummary"];
+            /**
+             * Format: uuid
+             * @description An online request of the municipality waiting for a decision.
+             */
+            pendingRequest?: string;
+        };
+        TenantSummary: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            status: components["schemas"]["TenantStatus"];
+        };
+        OperatorTenant: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+            kodObce: string;
+            krajNuts: string;
+            status: components["schemas"]["TenantStatus"];
+            modules: string[];
+            /** @description People with a role in the tenant. */
+            staff: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            statusChangedAt: string;
+            /**
+             * Format: date-time
+             * @description The newest sign-in of its staff.
+             */
+            lastSignInAt?: string;
+            /** @description Set on onboarding: whether the first admin was invited. */
+            adminInvited?: boolean;
+        };
+        OperatorOnboard: {
+            kodObce: string;
+            /** @description Defaults to the municipality's name without diacritics. */
+            slug?: string;
+            modules: string[];
+            adminEmail: string;
+            adminName: string;
+        };
+        SubscriptionRequestInput: {
+            /** @description IČO of the municipality */
+            ico: string;
+            contactName: string;
+            email: string;
+            phone?: string;
+            modules: string[];
+            note?: string;
+            /** @description Consent to the terms; must be true. */
+            consent: boolean;
+            /** @description Leave empty. A field people do not see; forms that fill it are treated as bots. */
+            website?: string;
+        };
+        SubscriptionReceipt: {
+            /** Format: uuid */
+            id: string;
+            municipality: string;
+        };
+        SubscriptionRequest: {
+            /** Format: uuid */
+            id: string;
+            kodObce: string;
+            municipality: string;
+            krajNuts: string;
+            ico: string;
+            contactName: string;
+            email: string;
+            phone?: string;
+            modules: string[];
+            note?: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected";
+            reason?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            decidedAt?: string;
+            /** Format: uuid */
+            tenantId?: string;
+            tenantSlug?: string;
+        };
+        NoticeboardSnapshotSummary: {
+            /**
+             * Format: date
+             * @description The day in Europe/Prague.
+             */
+            day: string;
+            /** Format: date-time */
+            takenAt: string;
+            noticeCount: number;
+            /** @description Hex SHA-256 of the previous day's hash and this day's content hash. */
+            hash: string;
+        };
+        NoticeboardSnapshotList: {
+            items: components["schemas"]["NoticeboardSnapshotSummary"][];
+            /** @description Every day's hashes recompute and match the audit log. */
+            chainIntact: boolean;
+            /**
+             * Format: date
+             * @description The first day found altered or missing.
+             */
+            brokenDay?: string;
+            problem?: string;
+        };
+        NoticeboardSnapshot: {
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            takenAt: string;
+            noticeCount: number;
+            hash: string;
+            /** @description The previous day's hash; zeros for the first day. */
+            prevHash: string;
+            contentSha256: string;
+            /** @description The canonical JSON exactly as hashed: SHA-256 of these bytes (UTF-8) is contentSha256. */
+            content: string;
+        };
+        NoticeboardSubscribers: {
+            /** @description Confirmed subscriptions that have not been cancelled. */
+            confirmed: number;
+        };
     };
     responses: {
         /** @description An error (RFC 9457). */
@@ -548,6 +1957,11 @@ export interface components {
         /** @description The tenant's URL slug or UUID. */
         TenantRef: string;
         ExportId: string;
+        NoticeId: string;
+        /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+        Kraj: string;
+        OperatorTenantId: string;
+        SubscriptionRequestId: string;
     };
     requestBodies: never;
     headers: never;
@@ -607,6 +2021,73 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listAuthProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configured providers, in configuration order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuthProvider"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listMyIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The linked identities, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["LinkedIdentity"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    unlinkMyIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     signIn: {
         parameters: {
             query?: never;
@@ -628,6 +2109,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /**
+             * @description The password was right but the account has two-factor sign-in: no session yet. Sets
+             *     the pending sign-in cookie; finish with `POST /api/v1/session/mfa`.
+             */
+            202: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecondFactorChallenge"];
                 };
             };
             default: components["responses"]["Problem"];
@@ -653,6 +2147,144 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    registerAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountRegistration"];
+            };
+        };
+        responses: {
+            /** @description Accepted; look for the e-mail. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    verifyAccountEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The address is verified; the account may sign in. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    resendAccountVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirm"];
+            };
+        };
+        responses: {
+            /** @description The password is set; sign in with it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    changeMyPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -670,6 +2302,193 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    signInSecondFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in, as from `POST /api/v1/session`. */
+            200: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    startTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret to add to an authenticator app. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    disableTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableTotpRequest"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is off; the recovery codes are void. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description On. The recovery codes are shown only now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The new codes, shown only now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listMySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live sessions, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["MySession"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeOtherSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        revoked: number;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeMySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: components["responses"]["Problem"];
         };
@@ -802,6 +2621,87 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listApiTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens (never their secrets). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ApiToken"][];
+                        /** @description Permissions the caller may put into a new token. */
+                        grantableScopes: string[];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description The token, with its secret shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreated"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiToken"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listTenantExports: {
         parameters: {
             query?: never;
@@ -907,6 +2807,164 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    setMemberRoles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberRoles"];
+            };
+        };
+        responses: {
+            /** @description The member with the new roles (none when removed). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Invitation"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationCreate"];
+            };
+        };
+        responses: {
+            /** @description The invitation; the link goes only to the invited address. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                invitationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn (or already withdrawn). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret from the invitation link. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            /** @description Accepted; the (new) session's user. */
+            200: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listMailLog: {
         parameters: {
             query?: {
@@ -995,6 +3053,493 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listNotices: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["NoticeState"];
+                category?: components["schemas"]["NoticeCategory"];
+                /** @description Words that must all occur in the title, text, číslo jednací, spisová značka or issuing body; case and diacritics are ignored, a partial word matches. */
+                q?: string;
+                /** @description From this day (Europe/Prague) on, by posting date (planned, else created). */
+                from?: string;
+                /** @description Up to and including this day (Europe/Prague). */
+                to?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of notices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeInput"];
+            };
+        };
+        responses: {
+            /** @description The draft. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeInput"];
+            };
+        };
+        responses: {
+            /** @description The notice as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    submitNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice, waiting for approval. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    approveNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice, posted or scheduled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    publishNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice, posted or scheduled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    takeDownNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The notice, in the archive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listNoticeRevisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["NoticeRevision"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNoticeRevision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeRevision"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    uploadNoticeAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored attachment. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeAttachment"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    downloadNoticeAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    /** @description Hex SHA-256 of the document. */
+                    "X-Content-SHA256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteNoticeAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNoticeboardSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeboardSettings"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateNoticeboardSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeboardSettings"];
+            };
+        };
+        responses: {
+            /** @description The stored settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeboardSettings"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listNoticeboardSnapshots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The days and the result of verifying their hash chain. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeboardSnapshotList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNoticeboardSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                /** @description The day in Europe/Prague. */
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeboardSnapshot"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNoticeboardSubscribers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The count of confirmed, active subscriptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeboardSubscribers"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listTenants: {
         parameters: {
             query?: {
@@ -1073,6 +3618,273 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    submitSubscriptionRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Received; the applicant and the kraj's operators are e-mailed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionReceipt"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorListMunicipalities: {
+        parameters: {
+            query?: {
+                /** @description Part of the name (diacritics-insensitive), a kód obce or an IČO. */
+                q?: string;
+                /** @description none: without a tenant; otherwise the tenant's status. */
+                status?: "none" | "pending" | "active" | "suspended" | "closed";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of municipalities by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["OperatorMunicipality"][];
+                        total: number;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorOnboardTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperatorOnboard"];
+            };
+        };
+        responses: {
+            /** @description The new tenant. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorTenant"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorGetTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                tenantId: components["parameters"]["OperatorTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorTenant"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorSetTenantModules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                tenantId: components["parameters"]["OperatorTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    modules: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The tenant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorTenant"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorSetTenantStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                tenantId: components["parameters"]["OperatorTenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status: "active" | "suspended";
+                    /** @description Required to suspend. */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The tenant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorTenant"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorListSubscriptionRequests: {
+        parameters: {
+            query?: {
+                status?: "pending" | "approved" | "rejected";
+            };
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SubscriptionRequest"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorApproveSubscriptionRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                requestId: components["parameters"]["SubscriptionRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    slug?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRequest"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    operatorRejectSubscriptionRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description NUTS 3 code of the operator's kraj, e.g. CZ051. */
+                kraj: components["parameters"]["Kraj"];
+                requestId: components["parameters"]["SubscriptionRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRequest"];
                 };
             };
             default: components["responses"]["Problem"];

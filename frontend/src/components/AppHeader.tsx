@@ -1,6 +1,6 @@
 import { Link } from 'react-router'
 import { useI18n } from '../i18n/I18nProvider'
-import { isPlatformAdmin } from '../session/roles'
+import { isPlatformAdmin, operatorKraje } from '../session/roles'
 import { useSession } from '../session/SessionProvider'
 import { useCurrentTenant } from '../tenant/TenantProvider'
 import { LanguageSwitch } from './LanguageSwitch'
@@ -34,6 +34,7 @@ export function AppHeader() {
         <MainNav
           tenant={tenant?.modules && { slug: tenant.slug, modules: tenant.modules, membership: tenant.membership }}
           platformAdmin={isPlatformAdmin(me)}
+          operatorKraje={operatorKraje(me)}
         />
       )}
     </header>

@@ -39,6 +39,7 @@ describe('main navigation', () => {
       ['Odeslaná pošta', '/t/liberec/posta'],
       ['Bezpečnostní záznamy', '/t/liberec/zaznamy'],
       ['Export dat', '/t/liberec/export'],
+      ['API tokeny', '/t/liberec/tokeny'],
     ])
     expect(screen.getByRole('link', { name: 'Přehled' })).toHaveAttribute('aria-current', 'page')
   })

@@ -1,12 +1,15 @@
 import { NavLink } from 'react-router'
 import type { Membership, ModuleInfo } from '../api/client'
 import { useI18n } from '../i18n/I18nProvider'
-import { hasAnyRole, logsRoles, membersRoles, settingsRoles } from '../session/roles'
+import { krajName } from '../operator/kraje'
+import { hasAnyRole, logsRoles, membersRoles, settingsRoles, tokensRoles } from '../session/roles'
 
 interface MainNavProps {
   /** Set on the pages of one municipality. */
   tenant?: { slug: string; modules: ModuleInfo[]; membership?: Membership }
   platformAdmin: boolean
+  /** The kraje whose operator console the user may open. */
+  operatorKraje?: string[]
 }
 
 interface Item {
@@ -20,7 +23,7 @@ interface Item {
  * The municipality's overview, its enabled modules in the API's menu order, the kernel pages the
  * user's roles allow, and platform administration for platform admins.
  */
-export function MainNav({ tenant, platformAdmin }: MainNavProps) {
+export function MainNav({ tenant, platformAdmin, operatorKraje = [] }: MainNavProps) {
   const { t, pick } = useI18n()
   const items: Item[] = []
 
@@ -37,8 +40,10 @@ export function MainNav({ tenant, platformAdmin }: MainNavProps) {
       items.push({ to: `${base}/zaznamy`, label: t('nav.audit') })
     }
     if (hasAnyRole(tenant.membership, settingsRoles)) items.push({ to: `${base}/export`, label: t('nav.export') })
+    if (hasAnyRole(tenant.membership, tokensRoles)) items.push({ to: `${base}/tokeny`, label: t('nav.tokens') })
   }
   if (platformAdmin) items.push({ to: '/platforma', label: t('nav.platform') })
+  for (const kraj of operatorKraje) items.push({ to: `/kraj/${kraj}`, label: t('nav.operator', { kraj: krajName(kraj) }) })
 
   if (items.length === 0) return null
   return (

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
+import { Link } from 'react-router'
 import type { Me } from '../api/client'
 import { useI18n } from '../i18n/I18nProvider'
 import { useSession } from '../session/SessionProvider'
@@ -57,6 +58,16 @@ export function UserMenu({ me }: { me: Me }) {
       </Button>
       <div id={panelId} className="epom-user-menu__panel" hidden={!open}>
         <p className="epom-muted">{me.email}</p>
+        <p>
+          <Link to="/ucet" onClick={() => setOpen(false)}>
+            {t('account.menu')}
+          </Link>
+        </p>
+        <p>
+          <Link to="/ucet/heslo" onClick={() => setOpen(false)}>
+            {t('accounts.menuLink')}
+          </Link>
+        </p>
         {failed && <p className="epom-error-text">{t('user.signOutFailed')}</p>}
         <Button type="solid" color="primary" size="s" onClick={handleSignOut}>
           {t('user.signOut')}

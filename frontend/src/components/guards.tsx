@@ -24,6 +24,8 @@ export function RequireSession() {
       return <Navigate to={`/prihlaseni?next=${next}`} replace />
     }
     case 'signed-in':
+      // mfa: staff without a second factor can do nothing else until they enrol.
+      if (state.me.mfaRequired && !location.pathname.startsWith('/ucet')) return <Navigate to="/ucet" replace />
       return <Outlet />
   }
 }

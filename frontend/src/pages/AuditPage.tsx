@@ -18,6 +18,10 @@ const actionNames: Record<string, MessageKey> = {
   'export-downloaded': 'audit.action.export-downloaded',
   'tenant-exported': 'audit.action.tenant-exported',
   'tenant-imported': 'audit.action.tenant-imported',
+  // tokens
+  'token-created': 'audit.action.token-created',
+  'token-revoked': 'audit.action.token-revoked',
+  'token-used': 'audit.action.token-used',
 }
 
 // The municipality's security audit log: who signed in, changed settings or roles, and what

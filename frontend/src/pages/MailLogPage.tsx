@@ -1,13 +1,13 @@
 import { useState } from 'react'
 import { GovFormLabel, GovFormSelect } from '@gov-design-system-ce/react'
 import { api, unwrap } from '../api/client'
-import { Button } from '../components/Button'
 import { Loaded } from '../components/Loaded'
 import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
 import type { MessageKey } from '../i18n/messages'
 import { useApi } from '../lib/useApi'
 import { useTenant } from '../tenant/TenantProvider'
+import { Pager } from '../components/Pager'
 
 type Status = 'queued' | 'sent' | 'failed' | 'not_sent'
 const statuses: Status[] = ['queued', 'sent', 'failed', 'not_sent']
@@ -94,26 +94,7 @@ export function MailLogPage() {
               </tbody>
             </table>
           </div>
-          <nav className="epom-pager" aria-label={t('pager.label')}>
-            <Button
-              type="outlined"
-              color="primary"
-              size="s"
-              disabled={offset === 0}
-              onClick={() => setOffset(Math.max(0, offset - pageSize))}
-            >
-              {t('pager.previous')}
-            </Button>
-            <Button
-              type="outlined"
-              color="primary"
-              size="s"
-              disabled={offset + pageSize >= data.total}
-              onClick={() => setOffset(offset + pageSize)}
-            >
-              {t('pager.next')}
-            </Button>
-          </nav>
+          <Pager offset={offset} pageSize={pageSize} total={data.total} onOffset={setOffset} />
         </>
         )}
       </Loaded>

@@ -12,8 +12,16 @@ export interface Session {
   state: SessionState
   /** The signed-in user, when there is one. */
   me?: Me
-  /** Rejects with the API's error (401 for wrong credentials) and leaves the state as it was. */
-  signIn: (email: string, password: string) => Promise<void>
+  /**
+   * Rejects with the API's error (401 for wrong credentials) and leaves the state as it was.
+   * Resolves to 'second-factor' when the account has two-factor sign-in: no session yet, finish
+   * with signInSecondFactor.
+   */
+  signIn: (email: string, password: string) => Promise<'signed-in' | 'second-factor'>
+  /** The second step of a two-step sign-in, with a TOTP code or a recovery code. */
+  signInSecondFactor: (proof: { code: string } | { recoveryCode: string }) => Promise<void>
+  /** Reads /me again without the loading state (after a change to the account's security). */
+  refresh: () => Promise<void>
   /** Rejects when the server could not end the session; the user then stays signed in. */
   signOut: () => Promise<void>
   /** Forget the user after the API answered 401: the session cookie expired or was revoked. */
@@ -59,8 +67,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () => ({
       state,
       me: state.status === 'signed-in' ? state.me : undefined,
-      signIn: async (email, password) =>
-        signedIn(await unwrap(api.POST('/api/v1/session', { body: { email, password } }))),
+      signIn: async (email, password) => {
+        const result = await api.POST('/api/v1/session', { body: { email, password } })
+        // 202: the password was right, the code is still to come (the body is the challenge).
+        if (result.response.status === 202) return 'second-factor'
+        signedIn((await unwrap(Promise.resolve(result))) as Me)
+        return 'signed-in'
+      },
+      signInSecondFactor: async (proof) =>
+        signedIn(await unwrap(api.POST('/api/v1/session/mfa', { body: proof }))),
+      refresh: async () => signedIn(await unwrap(api.GET('/api/v1/me'))),
       signOut: async () => {
         try {
           await unwrap(api.DELETE('/api/v1/session'))

@@ -65,6 +65,8 @@ export function me(roles: string[], extra: Partial<Me> = {}): Me {
     memberships: [{ tenantId: liberec.id, slug: 'liberec', name: 'Liberec', roles }],
     platformRoles: [],
     csrfToken: 'csrf-123',
+    mfaEnabled: true,
+    mfaRequired: false,
     ...extra,
   }
 }

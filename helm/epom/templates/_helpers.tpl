@@ -97,7 +97,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* The Secret the chart makes for the run-time credentials (app, platform, Redis, SMTP). */}}
+{{/* The Secret the chart makes for the run-time credentials (app, platform, Redis, SMTP, secret key). */}}
 {{- define "epom.secretName" -}}
 {{- printf "%s-env" (include "epom.fullname" .) -}}
 {{- end -}}
@@ -147,6 +147,39 @@ where the key is the variable's name. Call: (dict "name" "EPOM_DATABASE_URL" "cr
 {{- end -}}
 
 {{/*
+secretKey is { value, existingSecret, existingSecretKey } and required. A given value must be
+what `epom serve` accepts, the standard base64 of exactly 32 bytes (44 characters ending in
+one "="), so a wrong one fails the release here rather than crash-looping the web pods. Like
+the URLs, the value is never echoed in a message.
+*/}}
+{{- define "epom.validateSecretKey" -}}
+{{- $k := .Values.secretKey -}}
+{{- $how := "generate one with `openssl rand -base64 32`" -}}
+{{- if and $k.value $k.existingSecret -}}
+{{- fail "secretKey: set either value (the chart creates a Secret) or existingSecret (a Secret you manage), not both" -}}
+{{- end -}}
+{{- if and (not $k.value) (not $k.existingSecret) -}}
+{{- fail (printf "secretKey: required (EPOM_SECRET_KEY encrypts the users' TOTP secrets; epom serve refuses to start without it): set value or existingSecret with existingSecretKey; %s and keep it with the database backups" $how) -}}
+{{- end -}}
+{{- /* The chart's README once said to pass the key through web.extraEnv: a second
+EPOM_SECRET_KEY there would silently win over this one. */ -}}
+{{- range $path, $env := dict "extraEnv" .Values.extraEnv "web.extraEnv" .Values.web.extraEnv "worker.extraEnv" .Values.worker.extraEnv "scheduler.extraEnv" .Values.scheduler.extraEnv -}}
+{{- range $env -}}
+{{- if eq .name "EPOM_SECRET_KEY" -}}
+{{- fail (printf "%s: remove EPOM_SECRET_KEY; give it as secretKey.existingSecret (with existingSecretKey) or secretKey.value" $path) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $k.value -}}
+{{- $val := trim $k.value -}}
+{{- /* b64dec answers an error text instead of failing on bad input, hence the pattern too. */ -}}
+{{- if or (not (regexMatch "^[A-Za-z0-9+/]{43}=$" $val)) (ne (len (b64dec $val)) 32) -}}
+{{- fail (printf "secretKey.value: want the base64 of exactly 32 bytes (44 characters ending in =); %s (the value is not shown because it is a secret)" $how) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Checks across values that a JSON schema cannot express readably. The templates that always
 render include it, so `helm template` fails with these messages whatever else is switched off.
 */}}
@@ -157,6 +190,10 @@ render include it, so `helm template` fails with these messages whatever else is
 {{- include "epom.validateCredential" (dict "cred" $v.database.owner "path" "database.owner" "schemes" (list "postgres" "postgresql") "required" $v.migrations.enabled) -}}
 {{- include "epom.validateCredential" (dict "cred" $v.redis "path" "redis" "schemes" (list "redis" "rediss") "required" true) -}}
 {{- include "epom.validateCredential" (dict "cred" $v.smtp "path" "smtp" "schemes" (list "smtp" "smtps") "required" false) -}}
+{{- include "epom.validateSecretKey" . -}}
+{{- if and $v.ingress.enabled (not $v.config.trustedProxies) -}}
+{{- fail "config.trustedProxies: set the ingress controller's pod network (e.g. [10.244.0.0/16]): the limits on failed sign-ins and account e-mails count per client address, and without it every client looks like the controller, so a few failures would block sign-in for everyone" -}}
+{{- end -}}
 {{- range $c := list "web" "worker" -}}
 {{- $p := index $v $c -}}
 {{- if and $p.autoscaling.enabled (gt (int $p.autoscaling.minReplicas) (int $p.autoscaling.maxReplicas)) -}}
@@ -204,6 +241,9 @@ Call: (dict "root" $ "extraEnv" .Values.web.extraEnv)
 {{- if or $v.smtp.url $v.smtp.existingSecret }}
 {{ include "epom.credentialEnv" (dict "name" "EPOM_SMTP_URL" "cred" $v.smtp "secret" $secret) }}
 {{- end }}
+{{- /* Only serve requires it, but the worker and the scheduler build the same identity
+service and may act on two-factor data, so every long-running component gets the key. */}}
+{{ include "epom.credentialEnv" (dict "name" "EPOM_SECRET_KEY" "cred" $v.secretKey "secret" $secret) }}
 {{- /* The Go runtime collects harder near the container's memory limit instead of being OOM-killed. */}}
 - name: GOMEMLIMIT
   valueFrom:
