@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/epom-cz/epom/internal/clientaddr"
 	"github.com/epom-cz/epom/modules"
 )
 
@@ -41,7 +42,7 @@ func (l *subscribeLimiter) allow(ctx context.Context, ip string, now time.Time) 
 		return true, 0
 	}
 	start := now.Truncate(l.window)
-	key := fmt.Sprintf("epom:noticeboard:subscribe:%s:%d", ip, start.Unix())
+	key := fmt.Sprintf("epom:noticeboard:subscribe:%s:%d", clientaddr.Key(ip), start.Unix())
 	var incr *redis.IntCmd
 	_, err := l.redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		incr = p.Incr(ctx, key)

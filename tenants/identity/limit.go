@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/epom-cz/epom/internal/clientaddr"
 )
 
 // ErrTooManyAttempts is the sentinel every *LimitedError wraps.
@@ -149,7 +151,7 @@ func addressKey(email string) string {
 func (l *RedisLimiter) keys(email, ip string) (fails, lock, level, ipKey string) {
 	a := addressKey(email)
 	p := l.cfg.Prefix + "signin:"
-	return p + "fails:" + a, p + "lock:" + a, p + "level:" + a, p + "ip:" + ip
+	return p + "fails:" + a, p + "lock:" + a, p + "level:" + a, p + "ip:" + clientaddr.Key(ip)
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
@@ -197,7 +199,7 @@ func (l *RedisLimiter) SignInSucceeded(ctx context.Context, email string) error 
 // MailAllowed implements Limiter.
 func (l *RedisLimiter) MailAllowed(ctx context.Context, email, ip string) (bool, error) {
 	p := l.cfg.Prefix + "mail:"
-	wait, err := l.counter.Run(ctx, l.rdb, []string{p + "ip:" + ip}, ms(l.cfg.MailWindow), l.cfg.MailPerIP).Int64()
+	wait, err := l.counter.Run(ctx, l.rdb, []string{p + "ip:" + clientaddr.Key(ip)}, ms(l.cfg.MailWindow), l.cfg.MailPerIP).Int64()
 	if err != nil {
 		return false, fmt.Errorf("mail limiter: %w", err)
 	}

@@ -109,6 +109,22 @@ func TestIPLimitCountsEveryAddressTyped(t *testing.T) {
 	}
 }
 
+// TestIPLimitGroupsAnIPv6Network: one IPv6 client can use every address of its /64, so
+// the limit counts the network; the neighbouring /64 is another client.
+func TestIPLimitGroupsAnIPv6Network(t *testing.T) {
+	ctx := context.Background()
+	l := newLimiter(t, identity.LimitConfig{IPMax: 3, IPWindow: 15 * time.Minute, AccountMax: 100})
+	for i, ip := range []string{"2001:db8:7:1::1", "2001:db8:7:1::2", "2001:db8:7:1:ffff::3"} {
+		if _, err := l.SignInFailed(ctx, "someone@x.cz", ip); err != nil {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	limited(t, l.SignInAllowed(ctx, "other@x.cz", "2001:db8:7:1:abcd::99"))
+	if err := l.SignInAllowed(ctx, "other@x.cz", "2001:db8:7:2::1"); err != nil {
+		t.Fatalf("the neighbouring /64 is refused: %v", err)
+	}
+}
+
 func TestMailThrottle(t *testing.T) {
 	ctx := context.Background()
 	l := newLimiter(t, identity.LimitConfig{MailPerIP: 3, MailPerEmail: 2})
