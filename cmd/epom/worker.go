@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -99,6 +100,8 @@ func (a *app) runJobWorker(ctx context.Context, mailSvc *email.Service) error {
 	g.Go(func() error { return w.Run(gctx) })
 	// Mail in the deployment's own name (account e-mails) has no tenant and its own queue.
 	g.Go(func() error { return mailSvc.RunPlatformSender(gctx, a.platform, email.PlatformSenderConfig{}) })
+	// Expired sessions, links and sign-in steps of users who never come back.
+	g.Go(func() error { return a.identity.RunPrune(gctx, a.log, time.Hour) })
 	return g.Wait()
 }
 
