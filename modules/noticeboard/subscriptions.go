@@ -226,7 +226,8 @@ func (s *Service) confirmMail(ctx context.Context, to, lang, token string) email
 				"If you did not ask for it, ignore this message: without confirmation you will receive nothing."},
 			ActionURL: link, ActionLabel: "Confirm the subscription"}
 	}
-	return email.Message{To: to, Template: "notification", Lang: lang, Data: n, Ref: "noticeboard.subscription"}
+	return email.Message{To: to, Template: "notification", Lang: lang, Data: n, Ref: "noticeboard.subscription",
+		Secrets: []string{token}}
 }
 
 // Confirm confirms the subscription of a confirmation token: it starts, or takes the
@@ -479,7 +480,8 @@ func (s *Service) noticeMail(ctx context.Context, n Notice, subID uuid.UUID, to,
 		loc = time.UTC
 	}
 	board := s.boardURL(ctx)
-	unsub := board + "/odber/zrusit?token=" + s.UnsubscribeToken(subID) + langParam(lang)
+	unsubToken := s.UnsubscribeToken(subID)
+	unsub := board + "/odber/zrusit?token=" + unsubToken + langParam(lang)
 	link := board + "/" + n.ID.String()
 	posted := ""
 	if n.PostedAt != nil {
@@ -498,7 +500,7 @@ func (s *Service) noticeMail(ctx context.Context, n Notice, subID uuid.UUID, to,
 			Note: "You receive this message because you subscribed to the notice board. Unsubscribe with one click: " + unsub}
 	}
 	msg := email.Message{To: to, Template: "notification", Lang: lang, Data: data,
-		Ref: "noticeboard.notice:" + n.ID.String(), Queue: jobs.QueueDefault}
+		Ref: "noticeboard.notice:" + n.ID.String(), Queue: jobs.QueueDefault, Secrets: []string{unsubToken}}
 	// The mail sender accepts only https for the one-click header (RFC 8058); a plain-http
 	// development deployment sends the link in the text only.
 	if strings.HasPrefix(unsub, "https://") {

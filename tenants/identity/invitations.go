@@ -336,7 +336,7 @@ func (s *Staff) Invite(ctx context.Context, p InviteParams) (Invitation, error) 
 		}
 		if _, err := s.mail.Queue(ctx, email.Message{To: addr, ToName: name, Template: "invitation", Lang: lang,
 			Data: invitationMail(inv, p.InviterName, lang),
-			Ref:  "invitation:" + inv.ID.String()}); err != nil {
+			Ref:  "invitation:" + inv.ID.String(), Secrets: []string{token}}); err != nil {
 			return fmt.Errorf("queue invitation mail: %w", err)
 		}
 		return s.audit.Tenant(ctx, actor.event("invitation-sent", addr, map[string]string{

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 	"gorm.io/gorm"
 
 	"github.com/epom-cz/epom/internal/mail"
@@ -62,7 +63,15 @@ type Message struct {
 	Ref string
 	// Queue of the sending task [critical]: e-mail is short and somebody waits for it.
 	Queue string
+	// Secrets are the values in the message that work as keys (an invitation or confirmation
+	// token, an unsubscribe token). Once the message has been sent (or has failed for good)
+	// they are replaced by RedactedSecret in the log, so neither the log nor a tenant export
+	// holds a link that still works.
+	Secrets []string
 }
+
+// RedactedSecret replaces a message's secrets in the log once it has left.
+const RedactedSecret = "…"
 
 // Config configures the service.
 type Config struct {
@@ -170,10 +179,10 @@ func (s *Service) Queue(ctx context.Context, msg Message) (uuid.UUID, error) {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		if err := tenants.DB(ctx).Exec(`INSERT INTO mail_log (tenant_id, id, template, lang, ref, to_address, to_name,
-				from_name, reply_to, list_unsubscribe, subject, text_body, html_body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				from_name, reply_to, list_unsubscribe, subject, text_body, html_body, secrets)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenant.ID, id, msg.Template, msg.Lang, msg.Ref, to.Address, msg.ToName, msg.SenderName, msg.ReplyTo,
-			msg.ListUnsubscribe, r.Subject, r.Text, r.HTML).Error; err != nil {
+			msg.ListUnsubscribe, r.Subject, r.Text, r.HTML, pq.StringArray(nonEmpty(msg.Secrets))).Error; err != nil {
 			return fmt.Errorf("write mail log: %w", err)
 		}
 		task, err := jobs.NewTask(TaskSend, sendPayload{Mail: id})
@@ -192,24 +201,25 @@ func (s *Service) Queue(ctx context.Context, msg Message) (uuid.UUID, error) {
 
 // Entry is one line of the mail log.
 type Entry struct {
-	ID              uuid.UUID  `json:"id"`
-	CreatedAt       time.Time  `json:"created_at"`
-	Template        string     `json:"template"`
-	Lang            string     `json:"lang"`
-	Ref             string     `json:"ref"`
-	ToAddress       string     `json:"to"`
-	ToName          string     `json:"to_name"`
-	FromName        string     `json:"from_name"`
-	ReplyTo         string     `json:"reply_to"`
-	ListUnsubscribe string     `json:"-"`
-	Subject         string     `json:"subject"`
-	TextBody        string     `json:"-"`
-	HTMLBody        string     `json:"-"`
-	Status          string     `json:"status"`
-	Attempts        int        `json:"attempts"`
-	SentAt          *time.Time `json:"sent_at,omitempty"`
-	MessageID       string     `json:"message_id"`
-	LastError       string     `json:"last_error,omitempty"`
+	ID              uuid.UUID      `json:"id"`
+	CreatedAt       time.Time      `json:"created_at"`
+	Template        string         `json:"template"`
+	Lang            string         `json:"lang"`
+	Ref             string         `json:"ref"`
+	ToAddress       string         `json:"to"`
+	ToName          string         `json:"to_name"`
+	FromName        string         `json:"from_name"`
+	ReplyTo         string         `json:"reply_to"`
+	ListUnsubscribe string         `json:"-"`
+	Subject         string         `json:"subject"`
+	TextBody        string         `json:"-"`
+	HTMLBody        string         `json:"-"`
+	Secrets         pq.StringArray `json:"-" gorm:"type:text[]"`
+	Status          string         `json:"status"`
+	Attempts        int            `json:"attempts"`
+	SentAt          *time.Time     `json:"sent_at,omitempty"`
+	MessageID       string         `json:"message_id"`
+	LastError       string         `json:"last_error,omitempty"`
 }
 
 // TableName maps Entry to its table.
@@ -322,9 +332,19 @@ func (s *Service) send(ctx context.Context, d jobs.Delivery) error {
 	}
 	uctx := context.WithoutCancel(ctx) // record the outcome even if the task's time ran out
 	err = s.db.InTx(uctx, func(ctx context.Context) error {
-		return tenants.DB(ctx).Exec(`UPDATE mail_log SET status = ?, attempts = attempts + 1, sent_at = COALESCE(?, sent_at),
+		if err := tenants.DB(ctx).Exec(`UPDATE mail_log SET status = ?, attempts = attempts + 1, sent_at = COALESCE(?, sent_at),
 				message_id = ?, last_error = left(?, 2000)
-			WHERE tenant_id = ? AND id = ?`, status, sentAt, messageID, lastErr, d.TenantID, e.ID).Error
+			WHERE tenant_id = ? AND id = ?`, status, sentAt, messageID, lastErr, d.TenantID, e.ID).Error; err != nil {
+			return err
+		}
+		// A retry still needs the keys. Without a mail server (EPOM_SMTP_URL empty: development
+		// and tests) the log is the only copy of the message, read to follow its links.
+		if status == StatusQueued || status == StatusNotSent || len(e.Secrets) == 0 {
+			return nil
+		}
+		return tenants.DB(ctx).Exec(`UPDATE mail_log SET text_body = ?, html_body = ?, list_unsubscribe = ?, secrets = '{}'
+			WHERE tenant_id = ? AND id = ?`, redact(e.TextBody, e.Secrets), redact(e.HTMLBody, e.Secrets),
+			redact(e.ListUnsubscribe, e.Secrets), d.TenantID, e.ID).Error
 	})
 	if err != nil {
 		if sendErr == nil {
@@ -360,4 +380,23 @@ func (s *Service) prune(ctx context.Context, d jobs.Delivery) error {
 		}
 		return nil
 	})
+}
+
+// redact replaces every secret in s.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, RedactedSecret)
+	}
+	return s
+}
+
+// nonEmpty drops empty strings: replacing "" would insert the mark between every rune.
+func nonEmpty(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -229,6 +229,54 @@ func count(t *testing.T, r *rig, sql string) int {
 	return n
 }
 
+// TestSecretsLeaveTheLogWithTheMessage: the key in a message (here an invitation token and
+// an unsubscribe token) reaches the recipient, and once the message is sent the log keeps
+// the text with the key replaced; without a mail server the log keeps it whole, as it is
+// the only copy a developer can follow.
+func TestSecretsLeaveTheLogWithTheMessage(t *testing.T) {
+	const token, unsub = "INVITE-TOKEN-7f3a9c", "UNSUB-TOKEN-51e2"
+	msg := email.Message{To: "eva@example.cz", Template: "invitation", Lang: "cs",
+		Data: &mail.Invitation{InviterName: "Starosta", Role: "clerk", AcceptURL: "https://epom.test/pozvanka/" + token,
+			ExpiresAt: time.Now().Add(72 * time.Hour)},
+		ListUnsubscribe: "https://epom.test/odber/zrusit?token=" + unsub, Secrets: []string{token, unsub, ""}}
+
+	t.Run("sent", func(t *testing.T) {
+		r := newRig(t, nil)
+		id, err := r.svc.Queue(r.ctxA, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := r.smtp.Wait(t, 1, 20*time.Second)[0]
+		text, html, err := m.Bodies()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, token) || !strings.Contains(html, token) || !strings.Contains(m.Header("List-Unsubscribe"), unsub) {
+			t.Fatalf("the recipient did not get the keys:\n%s", text)
+		}
+		e := r.waitStatus(t, r.ctxA, id, email.StatusSent)
+		for name, v := range map[string]string{"text": e.TextBody, "html": e.HTMLBody, "list-unsubscribe": e.ListUnsubscribe} {
+			if strings.Contains(v, token) || strings.Contains(v, unsub) {
+				t.Errorf("the logged %s still holds a key: %s", name, v)
+			}
+		}
+		if !strings.Contains(e.TextBody, "https://epom.test/pozvanka/"+email.RedactedSecret) || len(e.Secrets) != 0 {
+			t.Errorf("logged text %q, secrets %v: want the link with the key replaced and no secrets left", e.TextBody, e.Secrets)
+		}
+	})
+	t.Run("no mail server", func(t *testing.T) {
+		r := newRig(t, func(*mailtest.Server) mail.Sender { return mail.LogOnly{Log: quiet, MessageIDDomain: "epom.test"} })
+		id, err := r.svc.Queue(r.ctxA, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := r.waitStatus(t, r.ctxA, id, email.StatusNotSent)
+		if !strings.Contains(e.TextBody, token) {
+			t.Errorf("logged text lost the link without a mail server: %s", e.TextBody)
+		}
+	})
+}
+
 // TestRejectionsAndRetries: a 5xx rejection fails the mail for good (logged, task archived);
 // a 4xx is retried until the server accepts.
 func TestRejectionsAndRetries(t *testing.T) {
