@@ -291,7 +291,7 @@ func (h *API) DownloadNoticeAttachment(ctx context.Context, req gen.DownloadNoti
 	}
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})
 	sum := hex.EncodeToString(a.SHA256)
-	return gen.DownloadNoticeAttachment200ApplicationoctetStreamResponse{Body: rc, ContentLength: a.Size,
+	return gen.DownloadNoticeAttachment200AsteriskResponse{Body: rc, ContentLength: a.Size, ContentType: a.ContentType,
 		Headers: gen.DownloadNoticeAttachment200ResponseHeaders{ContentDisposition: &disposition, XContentSHA256: &sum}}, nil
 }
 

@@ -244,7 +244,9 @@ func TestAPIClerkPostsNoticeWithDocument(t *testing.T) {
 	}
 	res = clerk.do(t, "GET", base+"/notices/"+n.Id.String()+"/attachments/"+a.Id.String(), "", "")
 	if res.Code != 200 || !bytes.Equal(res.Body.Bytes(), doc) || res.Header().Get("X-Content-SHA256") != a.Sha256 ||
-		!strings.Contains(res.Header().Get("Content-Disposition"), "rozpocet.pdf") {
+		!strings.Contains(res.Header().Get("Content-Disposition"), "rozpocet.pdf") ||
+		!strings.HasPrefix(res.Header().Get("Content-Disposition"), "attachment") ||
+		res.Header().Get("Content-Type") != "application/pdf" {
 		t.Fatalf("download: %d %v", res.Code, res.Header())
 	}
 	clerk.json(t, "POST", base+"/notices/"+n.Id.String()+"/publish", "", 200, &n)

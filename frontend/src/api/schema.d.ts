@@ -3375,7 +3375,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The document. */
+            /**
+             * @description The document, with the media type sniffed from its content when it was uploaded
+             *     (e.g. `application/pdf`), as a download (`Content-Disposition: attachment`).
+             */
             200: {
                 headers: {
                     "Content-Disposition"?: string;
@@ -3384,7 +3387,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             default: components["responses"]["Problem"];
