@@ -34,19 +34,19 @@ type PublicRequest struct {
 	// NotFound writes the server's 404 page.
 	NotFound func()
 	// Alternates adds <link rel="alternate"> (feeds of the page) to the head; call before Page.
-	Alternates func(links ...Alternate) // nbfeeds
-	// nbsubs: the client's address (trusted proxies applied) and the signed-in person, if
+	Alternates func(links ...Alternate)
+	// The client's address (trusted proxies applied) and the signed-in person, if
 	// any (read only when a page needs it).
 	ClientIP string
 	Viewer   func() (Viewer, bool)
 }
 
-// Viewer is the person signed in on a public page (nbsubs).
+// Viewer is the person signed in on a public page.
 type Viewer struct {
 	UserID        uuid.UUID
 	Email         string
 	EmailVerified bool
 }
 
-// Alternate is another form of a public page, such as its feed. // nbfeeds
+// Alternate is another form of a public page, such as its feed.
 type Alternate struct{ Href, Type, Title string }

@@ -18,7 +18,7 @@ import (
 
 	"github.com/epom-cz/epom/api/httpx"
 	"github.com/epom-cz/epom/api/server"
-	"github.com/epom-cz/epom/internal/calendar" // nbproof
+	"github.com/epom-cz/epom/internal/calendar"
 	"github.com/epom-cz/epom/internal/config"
 	"github.com/epom-cz/epom/internal/mail"
 	"github.com/epom-cz/epom/modules/noticeboard"
@@ -164,7 +164,7 @@ var idFixtures = map[string]idFixture{
 	"noticeId":     func(t *testing.T, b *tenantB) string { return b.postedNotice(t).ID.String() },
 	"attachmentId": func(t *testing.T, b *tenantB) string { return b.postedNotice(t).Attachments[0].ID.String() },
 	"revision":     func(t *testing.T, b *tenantB) string { return "1" },
-	// nbproof: a snapshot day of B's board (its content names B's notice).
+	// A snapshot day of B's board (its content names B's notice).
 	"day": func(t *testing.T, b *tenantB) string {
 		b.postedNotice(t)
 		if _, _, err := b.f.noticeboard.Service().TakeSnapshot(b.ctx, calendar.NewDate(2026, 11, 22)); err != nil {

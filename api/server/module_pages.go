@@ -64,8 +64,8 @@ func (p *pages) modulePage(c *gin.Context, s *Server) {
 			p.render(c, status, "module.html", d)
 		},
 		NotFound:   func() { p.notFound(c) },
-		Alternates: func(l ...modules.Alternate) { d.Alternates = append(d.Alternates, l...) }, // nbfeeds
-		ClientIP:   c.ClientIP(), Viewer: func() (modules.Viewer, bool) { return s.viewer(c) }, // nbsubs
+		Alternates: func(l ...modules.Alternate) { d.Alternates = append(d.Alternates, l...) },
+		ClientIP:   c.ClientIP(), Viewer: func() (modules.Viewer, bool) { return s.viewer(c) },
 	})
 }
 
@@ -74,5 +74,5 @@ func (p *pages) registerModulePages(e *gin.Engine, s *Server) {
 	h := func(c *gin.Context) { p.modulePage(c, s) }
 	e.Handle(http.MethodGet, "/o/:slug/*rest", h)
 	e.Handle(http.MethodHead, "/o/:slug/*rest", h)
-	e.Handle(http.MethodPost, "/o/:slug/*rest", h) // nbsubs: subscription forms; the module refuses other POSTs
+	e.Handle(http.MethodPost, "/o/:slug/*rest", h) // subscription forms; the module refuses other POSTs
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // viewer is the person signed in on a module's public page (session cookie), if any. A
-// public page only reads who it is; it never changes the session (nbsubs).
+// public page only reads who it is; it never changes the session.
 func (s *Server) viewer(c *gin.Context) (modules.Viewer, bool) {
 	token, err := c.Cookie(SessionCookie)
 	if err != nil || token == "" || s.deps.Identity == nil {

@@ -136,7 +136,7 @@ type pageData struct {
 	Hits     []catalogue.Hit
 	Body     template.HTML // a module's page (module.html)
 
-	Alternates []modules.Alternate // nbfeeds: a module page's feeds
+	Alternates []modules.Alternate // a module page's feeds
 }
 
 type service struct {

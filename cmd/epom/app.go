@@ -45,8 +45,8 @@ import (
 type moduleDeps struct {
 	db    *tenants.Database
 	audit *audit.Log
-	redis *redis.Client // nbperf: the notice board's cache invalidation
-	// nbsubs: mail, links and tokens of the board's subscriptions.
+	redis *redis.Client // the notice board's cache invalidation
+	// Mail, links and tokens of the board's subscriptions.
 	mail    *email.Service
 	baseURL string
 	secret  []byte
@@ -58,15 +58,15 @@ func buildModules(d moduleDeps) (*modules.Registry, error) {
 	nb := noticeboard.Deps{}
 	if d.db != nil {
 		nb = noticeboard.Deps{DB: d.db, Files: files.NewPostgres(d.db), Audit: d.audit}
-		nb.Cache.Redis = d.redis                                                      // nbperf
-		nb.Mail, nb.Config.BaseURL, nb.Config.SecretKey = d.mail, d.baseURL, d.secret // nbsubs
+		nb.Cache.Redis = d.redis
+		nb.Mail, nb.Config.BaseURL, nb.Config.SecretKey = d.mail, d.baseURL, d.secret
 	}
 	return modules.NewRegistry(
 		noticeboard.New(nb),
 	)
 }
 
-// noticeboard is the notice board module (nbperf).
+// noticeboard is the notice board module.
 func (a *app) noticeboard() *noticeboard.Module {
 	m, _ := a.modules.Get(noticeboard.ID)
 	return m.(*noticeboard.Module)
@@ -169,7 +169,7 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 	if a.mail, err = newMailService(cfg, a.db, a.log); err != nil {
 		a.close()
 		return nil, err
-	} // nbsubs: before the modules, which queue mail
+	} // before the modules, which queue mail
 	if a.modules, err = buildModules(moduleDeps{db: a.db, audit: audit.New(a.db, a.platform), redis: a.redis,
 		mail: a.mail, baseURL: cfg.BaseURL, secret: cfg.SecretKey}); err != nil {
 		a.close()
@@ -321,7 +321,7 @@ func (a *app) serveHTTP(ctx context.Context, h http.Handler) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go a.resolver.Listen(ctx)
-	go a.noticeboard().Listen(ctx) // nbperf: the board's public cache
+	go a.noticeboard().Listen(ctx) // the board's public cache
 	go a.authz.Run(ctx, time.Minute)
 	a.log.Info("listening", "addr", a.cfg.HTTPAddr, "url", a.cfg.BaseURL)
 	select {

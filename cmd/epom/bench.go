@@ -24,7 +24,7 @@ import (
 // from a running server (so each is resolved and cached at least once) and reports the
 // server's resident memory before and after, read from /proc of its process.
 func runBench(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	if len(args) > 0 && args[0] == "noticeboard" { // nbperf
+	if len(args) > 0 && args[0] == "noticeboard" {
 		return runBenchNoticeboard(ctx, cfg, args[1:], out)
 	}
 	if len(args) == 0 || args[0] != "tenants" {

@@ -50,7 +50,7 @@ async function signIn(page) {
   await page.getByRole('heading', { level: 1, name: 'Úřední deska' }).waitFor()
 }
 
-// nbsubs: a citizen subscribes before the clerk posts; the notice reaches the mailbox.
+// A citizen subscribes before the clerk posts; the notice reaches the mailbox.
 const subscriber = `odber-${Date.now()}@example.cz`
 
 /** Every tenant mail (mail_log of liberec) to `to`, newest first, as ref, subject and text. */
@@ -210,7 +210,7 @@ if (skip) {
         await page.getByText('Hotovo.').waitFor()
         await page.getByText('Vyvěšeno').first().waitFor()
         await page.getByRole('button', { name: 'Zobrazit verzi 1' }).waitFor()
-        // nbproof: the delivery day, and the warning before a take-down earlier than the law allows
+        // The delivery day, and the warning before a take-down earlier than the law allows
         await page.getByText('Den doručení (15. den po vyvěšení)').waitFor()
         await page.getByText(/ještě nevisí zákonných 15 dní/).waitFor()
         await assertAccessible(page, 'clerk detail posted')
@@ -220,7 +220,7 @@ if (skip) {
         await page.getByText('Oznamujeme uzavírku silnice.').waitFor()
         await page.getByRole('link', { name: 'uzavirka.pdf' }).waitFor()
 
-        // nbsubs: the subscriber of "Ostatní" got one e-mail naming the notice, with its link
+        // The subscriber of "Ostatní" got one e-mail naming the notice, with its link
         // and a one-click unsubscribe that works.
         const id = page.url().split('/').pop().split('?')[0]
         const [mail] = await mailed(subscriber, new RegExp(`noticeboard\\.notice:${id} ${title}[^]*`))
@@ -236,7 +236,6 @@ if (skip) {
       }
     })
 
-    // nbproof
     test('the proof of posting lists the days and downloads a day as JSON', async () => {
       const { page, close } = await openBrowser()
       try {
@@ -270,7 +269,7 @@ if (skip) {
       const voter = `volby-${Date.now()}@example.cz`
       try {
         await subscribe(page, voter, 'Volby')
-        await signIn(page) // nbproof: before the times are chosen (signing in may wait for a code)
+        await signIn(page) // before the times are chosen (signing in may wait for a code)
         // The next whole minute at least 20 s ahead, and the take-down a minute later.
         const postAt = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000)
         const downAt = new Date(postAt.getTime() + 60_000)

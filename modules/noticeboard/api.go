@@ -13,7 +13,7 @@ import (
 
 	"github.com/epom-cz/epom/api/gen"
 	"github.com/epom-cz/epom/api/server"
-	"github.com/epom-cz/epom/internal/calendar" // nbproof
+	"github.com/epom-cz/epom/internal/calendar"
 	"github.com/epom-cz/epom/modules"
 )
 
@@ -22,13 +22,13 @@ import (
 type API struct {
 	svc    *Service
 	prague *time.Location
-	cal    *calendar.Calendar // nbproof: legal dates
+	cal    *calendar.Calendar // legal dates
 }
 
 // NewAPI returns the handlers over svc; prague is Europe/Prague, where the filters' days
 // begin and end.
 func NewAPI(svc *Service, prague *time.Location) *API {
-	return &API{svc: svc, prague: prague, cal: mustCalendar()} // nbproof: cal
+	return &API{svc: svc, prague: prague, cal: mustCalendar()}
 }
 
 // errNoUser should not happen: the operations need a signed-in user and the server checks
@@ -112,7 +112,7 @@ func (h *API) ListNotices(ctx context.Context, req gen.ListNoticesRequestObject)
 	if p.Category != nil {
 		f.Category = string(*p.Category)
 	}
-	if p.Q != nil { // nbfeeds
+	if p.Q != nil {
 		f.Query = *p.Q
 	}
 	if p.From != nil {

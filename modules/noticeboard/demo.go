@@ -148,6 +148,6 @@ func (m *Module) SeedDemo(ctx context.Context) error {
 				}
 			}
 		}
-		return m.demoSnapshot(ctx, now) // nbproof: today's proof of posting
+		return m.demoSnapshot(ctx, now) // today's proof of posting
 	})
 }

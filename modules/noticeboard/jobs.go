@@ -29,12 +29,12 @@ func (m *Module) RegisterTasks(r jobs.Registrar) error {
 	for typ, h := range map[string]jobs.Handler{
 		taskPost:     m.handleNotice(m.svc.PostDue),
 		taskTakeDown: m.handleNotice(m.svc.TakeDownDue),
-		taskNotify:   m.handleNotify, // nbsubs
+		taskNotify:   m.handleNotify,
 		taskSweep: func(ctx context.Context, _ jobs.Delivery) error {
 			_, _, err := m.svc.Sweep(ctx)
 			return err
 		},
-		taskSnapshot: m.handleSnapshot, // nbproof: proof of posting
+		taskSnapshot: m.handleSnapshot, // proof of posting
 	} {
 		if err := r.Handle(typ, h); err != nil {
 			return err
@@ -57,7 +57,7 @@ func (m *Module) handleNotice(do func(context.Context, uuid.UUID) (bool, error))
 // Periodic implements modules.WithPeriodic: the sweep every minute, so a notice goes up or
 // comes down at its minute even if its own task was lost.
 func (m *Module) Periodic() []jobs.PeriodicSpec {
-	return []jobs.PeriodicSpec{m.snapshotSpec(), { // nbproof: m.snapshotSpec()
+	return []jobs.PeriodicSpec{m.snapshotSpec(), {
 		Name:    taskSweep,
 		Cron:    "* * * * *",
 		Queue:   jobs.QueueCritical,

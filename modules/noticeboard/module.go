@@ -36,8 +36,8 @@ type Deps struct {
 	Files  files.Store
 	Audit  *audit.Log
 	Config Config
-	Cache  CacheConfig // nbperf
-	Mail   Mailer      // nbsubs: the tenant mail (email.Service) for subscriptions
+	Cache  CacheConfig
+	Mail   Mailer // the tenant mail (email.Service) for subscriptions
 }
 
 // Module is the notice board.
@@ -45,8 +45,8 @@ type Module struct {
 	svc      *Service
 	pages    *template.Template // the public board's page bodies (templates/)
 	prague   *time.Location     // where the public reads dates
-	cache    *pageCache         // nbperf: rendered public responses
-	subLimit *subscribeLimiter  // nbe2e: subscription form POSTs per client IP
+	cache    *pageCache         // rendered public responses
+	subLimit *subscribeLimiter  // subscription form POSTs per client IP
 }
 
 // New returns the module; with d.DB set, also its service.
@@ -57,10 +57,10 @@ func New(d Deps) *Module {
 	}
 	if d.DB != nil {
 		m.svc = NewService(NewStore(d.DB), d.Files, d.Audit, d.Config)
-		m.cache = newPageCache(d.Cache.Redis, d.Cache.MaxBytes, d.Cache.MaxEntries) // nbperf
-		m.svc.store.onChange = m.cache.invalidate                                   // nbperf
-		m.svc.mail = d.Mail                                                         // nbsubs
-		m.subLimit = newSubscribeLimiter(d.Cache.Redis)                             // nbe2e
+		m.cache = newPageCache(d.Cache.Redis, d.Cache.MaxBytes, d.Cache.MaxEntries)
+		m.svc.store.onChange = m.cache.invalidate
+		m.svc.mail = d.Mail
+		m.subLimit = newSubscribeLimiter(d.Cache.Redis)
 	}
 	return m
 }

@@ -133,7 +133,7 @@ type Filter struct {
 	Category string
 	// From and To bound the notice's date (posted, else planned posting, else created).
 	From, To *time.Time
-	Query    string // nbfeeds: words that must all occur (see searchWhere)
+	Query    string // words that must all occur (see searchWhere)
 	Limit    int
 	Offset   int
 }

@@ -42,10 +42,10 @@ func (m *Module) ServePublic(w http.ResponseWriter, r *http.Request, p modules.P
 	}
 	rest := strings.TrimSuffix(p.Rest, "/")
 	if rest == publicPath+".jsonld" {
-		m.cached(w, r, p, "jsonld", m.serveJSONLD) // nbperf
+		m.cached(w, r, p, "jsonld", m.serveJSONLD)
 		return
 	}
-	if rest == rssPath || rest == icsPath { // nbfeeds: RSS and iCalendar, cached like the pages
+	if rest == rssPath || rest == icsPath { // RSS and iCalendar, cached like the pages
 		m.cached(w, r, p, "feed", func(w http.ResponseWriter, r *http.Request, p modules.PublicRequest) { m.serveFeed(w, r, p, rest) })
 		return
 	}
@@ -55,19 +55,19 @@ func (m *Module) ServePublic(w http.ResponseWriter, r *http.Request, p modules.P
 		return
 	}
 	switch {
-	case len(parts) >= 2 && parts[1] == "odber": // nbsubs
+	case len(parts) >= 2 && parts[1] == "odber":
 		m.serveSubscription(w, r, p, parts[2:])
-	case r.Method == http.MethodPost: // nbsubs: only the subscription pages take a POST
+	case r.Method == http.MethodPost: // only the subscription pages take a POST
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	case len(parts) == 1:
-		m.cached(w, r, p, "board", func(w http.ResponseWriter, r *http.Request, p modules.PublicRequest) { m.serveBoard(w, r, p, false) }) // nbperf
+		m.cached(w, r, p, "board", func(w http.ResponseWriter, r *http.Request, p modules.PublicRequest) { m.serveBoard(w, r, p, false) })
 	case len(parts) == 2 && parts[1] == "archiv":
-		m.cached(w, r, p, "archive", func(w http.ResponseWriter, r *http.Request, p modules.PublicRequest) { m.serveBoard(w, r, p, true) }) // nbperf
+		m.cached(w, r, p, "archive", func(w http.ResponseWriter, r *http.Request, p modules.PublicRequest) { m.serveBoard(w, r, p, true) })
 	case len(parts) == 2:
 		m.cached(w, r, p, "notice", func(w http.ResponseWriter, r *http.Request, p modules.PublicRequest) {
 			m.serveNotice(w, r, p, parts[1])
-		}) // nbperf
+		})
 	case len(parts) == 4 && parts[2] == "prilohy":
 		m.serveDocument(w, r, p, parts[1], parts[3])
 	default:
@@ -104,10 +104,10 @@ var publicWords = map[string][2]string{
 	"furthernote": {"do odvolání", "until further notice"},
 	"count":       {"Nalezeno oznámení: %d", "Notices found: %d"},
 	"docs":        {"příloh: %d", "documents: %d"},
-	"rss":         {"Novinky (RSS)", "News feed (RSS)"},                              // nbfeeds
-	"ics":         {"Kalendář vyvěšení (iCalendar)", "Posting calendar (iCalendar)"}, // nbfeeds
-	"feedDesc":    {"Oznámení vyvěšená na úřední desce:", "Notices on the board of"}, // nbfeeds
-	"subscribe":   {"Odběr e-mailem", "Subscribe by e-mail"},                         // nbsubs
+	"rss":         {"Novinky (RSS)", "News feed (RSS)"},
+	"ics":         {"Kalendář vyvěšení (iCalendar)", "Posting calendar (iCalendar)"},
+	"feedDesc":    {"Oznámení vyvěšená na úřední desce:", "Notices on the board of"},
+	"subscribe":   {"Odběr e-mailem", "Subscribe by e-mail"},
 }
 
 func words(lang string) map[string]string {
@@ -289,7 +289,7 @@ func (m *Module) serveBoard(w http.ResponseWriter, r *http.Request, p modules.Pu
 	if f.Offset+len(ns) < total {
 		v.Next = pageURL(page + 1)
 	}
-	if p.Alternates != nil { // nbfeeds: the feeds in the head
+	if p.Alternates != nil { // the feeds in the head
 		p.Alternates(feedAlternates(p)...)
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")

@@ -36,7 +36,7 @@ type Config struct {
 	Now func() time.Time
 	// MaxAttachmentBytes [DefaultMaxAttachmentBytes].
 	MaxAttachmentBytes int64
-	// nbsubs: the deployment's base URL (links in e-mails) and secret key (unsubscribe and
+	// The deployment's base URL (links in e-mails) and secret key (unsubscribe and
 	// form tokens); without them and Deps.Mail there are no subscriptions.
 	BaseURL   string
 	SecretKey []byte
@@ -50,7 +50,7 @@ type Service struct {
 	audit    *audit.Log
 	now      func() time.Time
 	maxBytes int64
-	// nbsubs: subscriptions (subscriptions.go).
+	// Subscriptions (subscriptions.go).
 	mail    Mailer
 	baseURL string
 	secret  []byte
@@ -65,7 +65,7 @@ func NewService(store *Store, fs files.Store, log *audit.Log, cfg Config) *Servi
 		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
 	}
 	return &Service{store: store, files: fs, audit: log, now: cfg.Now, maxBytes: cfg.MaxAttachmentBytes,
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), secret: cfg.SecretKey} // nbsubs: baseURL, secret
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), secret: cfg.SecretKey}
 }
 
 // Store returns the service's store (for reads that need no rules).
@@ -401,7 +401,7 @@ func (s *Service) post(ctx context.Context, by Actor, n Notice, now time.Time) (
 	if err := s.scheduleTakeDown(ctx, n); err != nil {
 		return Notice{}, err
 	}
-	if err := enqueueNotify(ctx, n.ID); err != nil { // nbsubs: mail the subscribers
+	if err := enqueueNotify(ctx, n.ID); err != nil { // mail the subscribers
 		return Notice{}, err
 	}
 	return n, s.audit.Tenant(ctx, by.event("noticeboard.notice-posted", n, nil))

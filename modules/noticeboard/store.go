@@ -20,7 +20,7 @@ import (
 // tenant even where a query forgot its tenant_id.
 type Store struct {
 	db       *tenants.Database
-	onChange func(context.Context, uuid.UUID) // nbperf: after a commit that changed the public board
+	onChange func(context.Context, uuid.UUID) // after a commit that changed the public board
 }
 
 // NewStore returns the store over the app role's database.
@@ -28,7 +28,7 @@ func NewStore(db *tenants.Database) *Store { return &Store{db: db} }
 
 // InTx runs fn in one tenant transaction (joining the caller's).
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return s.inTx(ctx, fn) // nbperf: invalidates the public cache after the commit
+	return s.inTx(ctx, fn) // invalidates the public cache after the commit
 }
 
 const noticeColumns = `id, state, title, body, category, origin, origin_name, reference_number, file_mark,
@@ -75,8 +75,8 @@ func (s *Store) Insert(ctx context.Context, n Notice) error {
 
 // Update writes every mutable column of n.
 func (s *Store) Update(ctx context.Context, n Notice) error {
-	return s.inTx(ctx, func(ctx context.Context) error { // nbperf: s.inTx
-		publicChange(ctx, n) // nbperf
+	return s.inTx(ctx, func(ctx context.Context) error {
+		publicChange(ctx, n)
 		tid, err := tenants.IDFrom(ctx)
 		if err != nil {
 			return err
@@ -144,7 +144,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Notice, int, error) {
 			where = append(where, "category = ?")
 			args = append(args, f.Category)
 		}
-		where, args = searchWhere(f.Query, where, args) // nbfeeds: search in the clerk's list
+		where, args = searchWhere(f.Query, where, args) // search in the clerk's list
 		const date = "COALESCE(posted_at, posting_at, created_at)"
 		if f.From != nil {
 			where = append(where, date+" >= ?")

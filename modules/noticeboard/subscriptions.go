@@ -536,7 +536,7 @@ func (s *Service) formTokenValid(ctx context.Context, token string) bool {
 	return age >= 0 && age < formTokenValidity
 }
 
-// handleNotify mails the subscribers about a posted notice (nbsubs).
+// handleNotify mails the subscribers about a posted notice.
 func (m *Module) handleNotify(ctx context.Context, d jobs.Delivery) error {
 	var p taskPayload
 	if err := d.Decode(&p); err != nil {

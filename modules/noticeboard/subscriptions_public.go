@@ -44,7 +44,7 @@ var subscriptionWords = map[string][2]string{
 	"formError":     {"Formulář se nepodařilo odeslat", "The form could not be sent"},
 	"formExpired":   {"Formulář vypršel nebo nepochází z této stránky. Odešlete jej prosím znovu.", "The form has expired or does not come from this page. Please send it again."},
 	"unavailable":   {"Odběr teď není k dispozici.", "Subscriptions are not available now."},
-	// nbe2e: the answer over the rate limit
+	// The answer over the rate limit
 	"tooManyT":    {"Příliš mnoho pokusů", "Too many attempts"},
 	"tooManyText": {"Z vaší adresy přišlo v poslední hodině příliš mnoho přihlášek k odběru. Zkuste to prosím znovu později.", "Your address has sent too many subscriptions in the last hour. Please try again later."},
 }
@@ -114,7 +114,7 @@ func (m *Module) serveSubscribe(w http.ResponseWriter, r *http.Request, p module
 	chosen := map[string]bool{}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		if ok, wait := m.subLimit.allow(p.Ctx, p.ClientIP, m.svc.now()); !ok { // nbe2e
+		if ok, wait := m.subLimit.allow(p.Ctx, p.ClientIP, m.svc.now()); !ok {
 			m.serveTooMany(w, v, p, wait)
 			return
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // EmailVerified reports whether the account's e-mail address is verified: a public page may
-// then act on that address without a confirmation e-mail of its own (nbsubs).
+// then act on that address without a confirmation e-mail of its own.
 func (s *Service) EmailVerified(ctx context.Context, id uuid.UUID) (bool, error) {
 	var ok bool
 	err := s.app.QueryRow(ctx, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1`, id).Scan(&ok)

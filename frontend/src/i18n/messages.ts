@@ -412,7 +412,7 @@ export const cs = {
   'invitation.createAndAccept': 'Vytvořit účet a přijmout pozvánku',
   'invitation.invalid': 'Účet nebyl vytvořen. Opravte prosím označená pole.',
   // --- noticeboard (modules/noticeboard) ---
-  // nbproof: proof of posting and the legal dates of a notice
+  // Proof of posting and the legal dates of a notice
   'nbp.deliveredOn': 'Den doručení (15. den po vyvěšení)',
   'nbp.deliveredOnRestDay': '{date} ({day} — den doručení se neposouvá)',
   'nbp.earliestTakeDown': 'Sejmout lze nejdříve',
@@ -438,7 +438,7 @@ export const cs = {
   'nb.filter.from': 'Od data',
   'nb.filter.to': 'Do data',
   'nb.filter.all': 'Vše',
-  // nbfeeds: search in the clerk's list
+  // Search in the clerk's list
   'nb.search': 'Hledat v textu',
   'nb.searchHint': 'Název, text, č. j. nebo spisová značka; na diakritice a velikosti písmen nezáleží.',
   'nb.searchSubmit': 'Hledat',
@@ -617,7 +617,7 @@ export const cs = {
   'subscribe.thanksTitle': 'Děkujeme za objednávku',
   'subscribe.thanks': 'Žádost obce {name} jsme přijali a poslali vám potvrzení e-mailem. Operátor kraje se jí bude brzy věnovat.',
   'subscribe.home': 'Zpět na úvodní stránku',
-  // nbsubs: citizens' subscriptions to the notice board
+  // Citizens' subscriptions to the notice board
   'nb.subscribers': 'Odběratelé e-mailem: {count}',
   'nb.subscribersHint': 'Počet potvrzených odběrů úřední desky (adresy se nezobrazují).',
 } as const
@@ -1033,7 +1033,7 @@ export const en: Record<MessageKey, string> = {
   'invitation.createAndAccept': 'Create the account and accept',
   'invitation.invalid': 'The account was not created. Please correct the marked fields.',
   // --- noticeboard (modules/noticeboard) ---
-  // nbproof: proof of posting and the legal dates of a notice
+  // Proof of posting and the legal dates of a notice
   'nbp.deliveredOn': 'Delivery day (15th day after posting)',
   'nbp.deliveredOnRestDay': '{date} ({day} — the delivery day is not moved)',
   'nbp.earliestTakeDown': 'May be taken down from',
@@ -1059,7 +1059,7 @@ export const en: Record<MessageKey, string> = {
   'nb.filter.from': 'From',
   'nb.filter.to': 'To',
   'nb.filter.all': 'All',
-  // nbfeeds: search in the clerk's list
+  // Search in the clerk's list
   'nb.search': 'Search the text',
   'nb.searchHint': 'Title, text, reference number or file mark; accents and case do not matter.',
   'nb.searchSubmit': 'Search',
@@ -1238,7 +1238,7 @@ export const en: Record<MessageKey, string> = {
   'subscribe.thanksTitle': 'Thank you for your order',
   'subscribe.thanks': 'We have received the request of {name} and sent you a confirmation by e-mail. The regional operator will look at it soon.',
   'subscribe.home': 'Back to the home page',
-  // nbsubs: citizens' subscriptions to the notice board
+  // Citizens' subscriptions to the notice board
   'nb.subscribers': 'E-mail subscribers: {count}',
   'nb.subscribersHint': 'Confirmed subscriptions to the notice board (addresses are not shown).',
 }

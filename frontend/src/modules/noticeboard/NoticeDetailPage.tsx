@@ -10,7 +10,7 @@ import { PageHeading } from '../../components/PageHeading'
 import { useI18n } from '../../i18n/I18nProvider'
 import { useApi } from '../../lib/useApi'
 import { useTenant } from '../../tenant/TenantProvider'
-import { EarlyTakeDownWarning, legalDateRows } from './LegalDates' // nbproof
+import { EarlyTakeDownWarning, legalDateRows } from './LegalDates'
 import { boardPath, canWrite, categoryKey, formatSize, publicBoardUrl, stateKey, type Notice, type NoticeRevision } from './labels'
 
 type Step = 'submit' | 'approve' | 'publish'
@@ -58,7 +58,7 @@ function Details({ notice: n }: { notice: Notice }) {
     [t('nb.takeDownReasonShown'), n.takeDownReason],
     [t('nb.approvedAt'), n.approvedAt && formatDateTime(n.approvedAt)],
     [t('nb.revision'), n.revision > 0 ? String(n.revision) : undefined],
-    ...legalDateRows(n, { t, formatDate }), // nbproof
+    ...legalDateRows(n, { t, formatDate }),
   ]
   return (
     <section aria-labelledby="nb-details">
@@ -79,7 +79,7 @@ function Details({ notice: n }: { notice: Notice }) {
 }
 
 function Actions({ notice: n, onChange }: { notice: Notice; onChange: () => void }) {
-  const i18n = useI18n() // nbproof: i18n for the early take-down warning
+  const i18n = useI18n() // i18n for the early take-down warning
   const { t } = i18n
   const { slug, membership } = useTenant()
   const [error, setError] = useState<unknown>()
@@ -160,7 +160,7 @@ function Actions({ notice: n, onChange }: { notice: Notice; onChange: () => void
       {n.state === 'draft' && <p className="epom-muted">{t('nb.publishHint')}</p>}
       {n.state === 'posted' && (
         <form className="epom-form" onSubmit={takeDown} noValidate>
-          <EarlyTakeDownWarning notice={n} i18n={i18n} /> {/* nbproof */}
+          <EarlyTakeDownWarning notice={n} i18n={i18n} />
           <TextAreaField
             id="nb-reason"
             label={t('nb.takeDownReason')}

@@ -35,7 +35,7 @@ export function NoticeListPage() {
   const [from, setFrom] = useState('')
   const [to, setTo] = useState('')
   const [offset, setOffset] = useState(0)
-  const [q, setQ] = useState('') // nbfeeds: the search sent, and what is typed
+  const [q, setQ] = useState('') // the search sent, and what is typed
   const [qInput, setQInput] = useState('')
   const list = useApi(
     () =>
@@ -73,7 +73,7 @@ export function NoticeListPage() {
           </Link>
         )}{' '}
         <a href={publicBoardUrl(slug)}>{t('nb.publicLink')}</a>{' '}
-        <Link to={`${boardPath(slug)}/dukaz-vyveseni`}>{t('nbp.title')}</Link> {/* nbproof */}
+        <Link to={`${boardPath(slug)}/dukaz-vyveseni`}>{t('nbp.title')}</Link>
       </p>
       <form
         role="search"

@@ -3,7 +3,7 @@ import { api, unwrap } from '../../api/client'
 import { ErrorMessage } from '../../components/ErrorMessage'
 import { Message } from '../../components/Message'
 import { useI18n } from '../../i18n/I18nProvider'
-import { SubscriberCount } from './SubscriberCount' // nbsubs
+import { SubscriberCount } from './SubscriberCount'
 
 /** The tenant admin's switch for the approval step. */
 export function SettingsForm({ slug }: { slug: string }) {

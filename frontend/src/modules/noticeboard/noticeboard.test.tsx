@@ -57,7 +57,6 @@ describe('notice board', () => {
     expect(last.searchParams.get('category')).toBe('volby')
   })
 
-  // nbfeeds
   it('searches the list when the clerk submits words', async () => {
     const requests = mockApi({ ...tenantRoutes(me(['clerk'])), [`GET ${base}/notices`]: { items: [], total: 0 } })
     renderApp('/t/liberec/m/noticeboard')

@@ -5,7 +5,7 @@ import { useTenant } from '../../tenant/TenantProvider'
 import { NoticeDetailPage } from './NoticeDetailPage'
 import { NoticeFormPage } from './NoticeFormPage'
 import { NoticeListPage } from './NoticeListPage'
-import { ProofPage } from './ProofPage' // nbproof
+import { ProofPage } from './ProofPage'
 
 /** The board's pages exist only where the municipality has switched the module on. */
 function Enabled({ children }: { children: ReactNode }) {
@@ -19,7 +19,7 @@ export function noticeboardRoutes() {
     <>
       <Route path="m/noticeboard" element={<Enabled><NoticeListPage /></Enabled>} />
       <Route path="m/noticeboard/nove" element={<Enabled><NoticeFormPage /></Enabled>} />
-      <Route path="m/noticeboard/dukaz-vyveseni" element={<Enabled><ProofPage /></Enabled>} /> {/* nbproof */}
+      <Route path="m/noticeboard/dukaz-vyveseni" element={<Enabled><ProofPage /></Enabled>} />
       <Route path="m/noticeboard/:noticeId" element={<Enabled><NoticeDetailPage /></Enabled>} />
       <Route path="m/noticeboard/:noticeId/upravit" element={<Enabled><NoticeFormPage /></Enabled>} />
     </>
