@@ -129,3 +129,18 @@ func get(t *testing.T, url string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// TestMetricsURL: what `epom dev` prints follows EPOM_OPS_ADDR.
+func TestMetricsURL(t *testing.T) {
+	for _, tc := range []struct{ ops, want string }{
+		{"", "http://localhost:8080/metrics"},
+		{":9090", "http://localhost:9090/metrics"},
+		{"127.0.0.1:9191", "http://127.0.0.1:9191/metrics"},
+		{"[::]:9090", "http://localhost:9090/metrics"},
+	} {
+		cfg := config.Config{BaseURL: "http://localhost:8080", OpsAddr: tc.ops}
+		if got := metricsURL(cfg); got != tc.want {
+			t.Errorf("EPOM_OPS_ADDR %q: %s, want %s", tc.ops, got, tc.want)
+		}
+	}
+}
