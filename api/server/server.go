@@ -41,17 +41,20 @@ const CSRFHeader = "X-CSRF-Token"
 
 // Deps are the server's collaborators, built by cmd/epom.
 type Deps struct {
-	Config      config.Config
-	Log         *slog.Logger
-	Spec        *httpx.Spec
-	Modules     *modules.Registry
-	Registry    *tenants.Registry
-	Resolver    *tenants.Resolver
-	DB          *tenants.Database
-	App         *pgxpool.Pool
-	Identity    *identity.Service
-	Authz       *authz.Authorizer
-	Metrics     *metrics.HTTP
+	Config   config.Config
+	Log      *slog.Logger
+	Spec     *httpx.Spec
+	Modules  *modules.Registry
+	Registry *tenants.Registry
+	Resolver *tenants.Resolver
+	DB       *tenants.Database
+	App      *pgxpool.Pool
+	Identity *identity.Service
+	Authz    *authz.Authorizer
+	Metrics  *metrics.HTTP
+	// Gatherer is what the public router answers at /metrics. Nil when the process has an
+	// ops listener (EPOM_OPS_ADDR) that serves /metrics instead: then the public router has
+	// no /metrics, and the path is not found like any other unknown one.
 	Gatherer    prometheus.Gatherer
 	Frontend    fs.FS
 	Ready       func(ctx context.Context) error // readiness: database, Redis, migrations
@@ -99,7 +102,9 @@ func New(d Deps, handlers gen.StrictServerInterface) (*Server, error) {
 
 	e.GET("/livez", s.livez)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metricsHandler())
+	if d.Gatherer != nil {
+		e.GET("/metrics", s.metricsHandler())
+	}
 
 	// Validation comes after the gate and authorisation: someone who may not use an operation
 	// learns 403/404, never what a valid body would look like.

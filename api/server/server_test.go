@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -59,6 +60,8 @@ type fixture struct {
 	resolver *tenants.Resolver
 	reg      *prometheus.Registry
 	ready    func(context.Context) error
+	deps     server.Deps               // what srv was built from, for a variant of it
+	handlers gen.StrictServerInterface // ditto
 	exports  *transfer.Exports
 	mail     *email.Service
 	kernel   *server.Kernel   // accounts: tests set Accounts and Limiter on it
@@ -184,15 +187,17 @@ func newFixtureWith(t testing.TB, tracer trace.TracerProvider, opts ...func(*ide
 			return catalogue.Search(ctx, env.App, q, kraj, limit)
 		}}
 	f.kernel = kernel
-	f.srv, err = server.New(server.Deps{
+	f.deps = server.Deps{
 		Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Spec: f.spec, Modules: mods,
 		Registry: env.Registry, Resolver: f.resolver, DB: env.DB, App: env.App, Identity: f.identity,
 		Authz: f.authz, Metrics: metrics.NewHTTP(f.reg), Gatherer: f.reg, Frontend: frontend.Dist(),
 		Ready: func(ctx context.Context) error { return f.ready(ctx) }, Tracer: tracer, Tokens: f.tokens,
-	}, &struct {
+	}
+	f.handlers = &struct {
 		*server.Kernel
 		*noticeboard.API // its own tests are in modules/noticeboard
-	}{kernel, noticeboard.NewAPI(f.noticeboard.Service(), time.UTC)})
+	}{kernel, noticeboard.NewAPI(f.noticeboard.Service(), time.UTC)}
+	f.srv, err = server.New(f.deps, f.handlers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,6 +525,39 @@ func TestHealthAndMetrics(t *testing.T) {
 	w := f.do(t, request{method: "GET", path: "/metrics"})
 	if !strings.Contains(w.Body.String(), `epom_http_requests_total{method="GET",route="/api/v1/tenants/:tenant",status="200"} 1`) {
 		t.Fatalf("metrics lack the request counter:\n%s", w.Body)
+	}
+}
+
+// TestMetricsOffThePublicRouter: without a Gatherer (the process serves /metrics on its ops
+// listener, EPOM_OPS_ADDR) the public router does not know /metrics, yet still counts into
+// the registry the ops listener serves.
+func TestMetricsOffThePublicRouter(t *testing.T) {
+	f := newFixture(t)
+	deps := f.deps
+	deps.Gatherer = nil
+	srv, err := server.New(deps, f.handlers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = srv
+	for _, path := range []string{"/metrics", "/metrics/"} {
+		w := f.do(t, request{method: "GET", path: path})
+		if w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "epom_http_requests_total") {
+			t.Fatalf("GET %s on the public router: %d\n%s", path, w.Code, w.Body)
+		}
+	}
+	if w := f.do(t, request{method: "GET", path: "/livez"}); w.Code != http.StatusOK {
+		t.Fatalf("livez %d", w.Code)
+	}
+	w := httptest.NewRecorder()
+	promhttp.HandlerFor(f.reg, promhttp.HandlerOpts{}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`epom_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
+		`epom_http_requests_total{method="GET",route="/livez",status="200"} 1`,
+	} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("the registry lacks %s:\n%s", want, w.Body)
+		}
 	}
 }
 

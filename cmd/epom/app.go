@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -308,7 +309,7 @@ func (a *app) server(ctx context.Context, adminMounts map[string]http.Handler) (
 	return server.New(server.Deps{
 		Config: a.cfg, Log: a.log, Spec: spec, Modules: a.modules, Registry: a.registry,
 		Resolver: a.resolver, DB: a.db, App: a.appPool, Identity: a.identity, Authz: a.authz,
-		Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.promReg,
+		Metrics: metrics.NewHTTP(a.promReg), Gatherer: a.publicMetrics(),
 		Frontend: frontend.Dist(), Ready: ready, AdminMounts: adminMounts, Tracer: a.tracerOrNil(),
 		Tokens: a.apiTokens(),
 	}, a.handlers())
@@ -337,28 +338,53 @@ func (a *app) serveHTTP(ctx context.Context, h http.Handler) error {
 	return nil
 }
 
-// serveOps runs the worker's and scheduler's small listener (EPOM_OPS_ADDR): /livez for the
-// orchestrator's probes and /metrics for the process's own figures (the worker's task
-// durations and start delays), until ctx ends.
-func (a *app) serveOps(ctx context.Context) {
-	if a.cfg.OpsAddr == "" {
-		return
+// publicMetrics is what the public router answers at /metrics: nothing when the process has
+// an ops listener (EPOM_OPS_ADDR), which serves /metrics out of the Ingress's reach instead.
+// Without one (`epom dev`, e2e, a local serve) /metrics stays on the public port as before.
+func (a *app) publicMetrics() prometheus.Gatherer {
+	if a.cfg.OpsAddr != "" {
+		return nil
 	}
+	return a.promReg
+}
+
+// opsHandler is the ops listener's: /livez for the orchestrator's probes and /metrics with
+// whatever this process registered in promReg (serve: HTTP, pool, queue and outbox figures;
+// worker: task durations and start delays).
+func (a *app) opsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.promReg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Addr: a.cfg.OpsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return mux
+}
+
+// serveOps starts the ops listener of serve, worker and scheduler (EPOM_OPS_ADDR) and runs it
+// until ctx ends; without an address it does nothing. It binds before it returns, so a port
+// already taken fails the start-up instead of leaving the process without probe or metrics.
+func (a *app) serveOps(ctx context.Context) error {
+	if a.cfg.OpsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.OpsAddr)
+	if err != nil {
+		return fmt.Errorf("ops listener on %s: %w", a.cfg.OpsAddr, err)
+	}
+	srv := &http.Server{Handler: a.opsHandler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
 	}()
-	a.log.Info("ops listener", "addr", a.cfg.OpsAddr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		a.log.Error("ops listener stopped", "err", err)
-	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("ops listener stopped", "err", err)
+		}
+	}()
+	a.log.Info("ops listener", "addr", ln.Addr().String())
+	return nil
 }
 
 func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer) error {
@@ -381,6 +407,13 @@ func runServe(ctx context.Context, cfg config.Config, args []string, _ io.Writer
 	srv, err := a.server(ctx, mounts)
 	if err != nil {
 		return err
+	}
+	if err := a.serveOps(ctx); err != nil {
+		return err
+	}
+	if cfg.OpsAddr == "" {
+		a.log.Warn("EPOM_OPS_ADDR is not set, so /metrics is served on the public port: set it in production " +
+			"(the Helm chart sets :9090) to keep per-route traffic and queue figures off the Internet")
 	}
 	return a.serveHTTP(ctx, srv)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/epom-cz/epom/internal/config"
 	"github.com/epom-cz/epom/modules"
@@ -169,6 +170,10 @@ func runDev(ctx context.Context, cfg config.Config, args []string, out io.Writer
 	if err != nil {
 		return err
 	}
+	// Unset (the usual case here), /metrics stays on the public port; set, dev behaves as serve.
+	if err := a.serveOps(ctx); err != nil {
+		return err
+	}
 	// One process does everything here: the worker (with the outbox relay) and the scheduler
 	// run beside the server and stop with it.
 	go func() {
@@ -187,13 +192,13 @@ epom is running at %[1]s
   Public pages    %[1]s/o/liberec   %[1]s/o/hodkovice-nad-mohelkou   %[1]s/o/bily-potok
   Staff app       %[1]s/app/
   API             %[1]s/api/v1/modules
-  Health          %[1]s/readyz   %[1]s/metrics
+  Health          %[1]s/readyz   %[4]s
   Queues          %[1]s/admin/queues (platform admin)
 
 Demo sign-ins (password for all: %[2]s)
 Staff accounts have two-factor sign-in on with the published TOTP secret %[3]s
 (add it to an authenticator app, or: oathtool --totp -b %[3]s)
-`, cfg.BaseURL, demoPassword, demoTOTPSecret)
+`, cfg.BaseURL, demoPassword, demoTOTPSecret, metricsURL(cfg))
 	for _, u := range demoUsers() {
 		what := "citizen"
 		switch {
@@ -206,4 +211,17 @@ Staff accounts have two-factor sign-in on with the published TOTP secret %[3]s
 	}
 	fmt.Fprintln(out)
 	return a.serveHTTP(ctx, srv)
+}
+
+// metricsURL is where this process answers /metrics: on the ops listener when EPOM_OPS_ADDR
+// is set, otherwise on the public port.
+func metricsURL(cfg config.Config) string {
+	if cfg.OpsAddr == "" {
+		return cfg.BaseURL + "/metrics"
+	}
+	host, port, _ := net.SplitHostPort(cfg.OpsAddr) // config.Load checked the form
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/metrics"
 }

@@ -47,6 +47,8 @@ func runScheduler(ctx context.Context, cfg config.Config, args []string, _ io.Wr
 		return err
 	}
 	defer a.close()
-	go a.serveOps(ctx)
+	if err := a.serveOps(ctx); err != nil {
+		return err
+	}
 	return a.runJobScheduler(ctx, a.mail)
 }

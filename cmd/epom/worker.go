@@ -136,6 +136,8 @@ func runWorker(ctx context.Context, cfg config.Config, args []string, _ io.Write
 	// A suspension or a module switched off reaches the worker's gate at once, not after
 	// the cache TTL.
 	go a.resolver.Listen(ctx)
-	go a.serveOps(ctx)
+	if err := a.serveOps(ctx); err != nil {
+		return err
+	}
 	return a.runJobWorker(ctx, mailSvc)
 }

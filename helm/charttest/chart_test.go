@@ -2,6 +2,8 @@ package charttest
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,7 +43,7 @@ func TestDefaultValues(t *testing.T) {
 		"ConfigMap/epom", "Deployment/epom-scheduler", "Deployment/epom-web", "Deployment/epom-worker",
 		"Ingress/epom", "Job/epom-migrate", "NetworkPolicy/epom", "NetworkPolicy/epom-ops", "NetworkPolicy/epom-web",
 		"PodDisruptionBudget/epom-web", "PodDisruptionBudget/epom-worker",
-		"Secret/epom-env", "Secret/epom-migrate", "Service/epom",
+		"Secret/epom-env", "Secret/epom-migrate", "Service/epom", "Service/epom-metrics",
 		"ServiceAccount/epom", "ServiceAccount/epom-migrate",
 	}
 	if got := r.inventory(); got != strings.Join(want, ", ") {
@@ -199,7 +201,8 @@ func TestFeaturesOff(t *testing.T) {
 		"web.podDisruptionBudget.enabled=false", "worker.podDisruptionBudget.enabled=false",
 	}, setJSON: []string{"config.trustedProxies=[]"}}) // no Ingress: nothing to trust by default
 	checkInvariants(t, r)
-	want := "ConfigMap/epom, Deployment/epom-web, Deployment/epom-worker, Secret/epom-env, Service/epom"
+	// The metrics Service stays: a Prometheus without the Operator scrapes its endpoints.
+	want := "ConfigMap/epom, Deployment/epom-web, Deployment/epom-worker, Secret/epom-env, Service/epom, Service/epom-metrics"
 	if got := r.inventory(); got != want {
 		t.Errorf("objects:\n got %s\nwant %s", got, want)
 	}
@@ -304,6 +307,7 @@ func checkInvariants(t *testing.T, r rendered) {
 		checkSelector(t, "Deployment "+d.Name, d.Spec.Selector, d.Spec.Template.Labels, true)
 		checkPodSpec(t, "Deployment "+d.Name, d.Spec.Template.ObjectMeta, d.Spec.Template.Spec)
 		checkRuntimeEnv(t, r, d)
+		checkOpsListener(t, d)
 		for _, key := range []string{"checksum/config", "checksum/secret"} {
 			if len(d.Spec.Template.Annotations[key]) != 64 {
 				t.Errorf("Deployment %s: pod annotation %s = %q, want a sha256", d.Name, key, d.Spec.Template.Annotations[key])
@@ -490,6 +494,35 @@ func checkRuntimeEnv(t *testing.T, r rendered, d *appsv1.Deployment) {
 	}
 }
 
+// checkOpsListener: every process answers /livez and /metrics on its port ops, where
+// EPOM_OPS_ADDR points; the web server has port http besides, on another number.
+func checkOpsListener(t *testing.T, d *appsv1.Deployment) {
+	t.Helper()
+	c := container(d.Spec.Template.Spec)
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	ops, ok := ports["ops"]
+	if !ok {
+		t.Errorf("Deployment %s: no container port named ops: %+v", d.Name, c.Ports)
+		return
+	}
+	if e := envVar(c, "EPOM_OPS_ADDR"); e == nil || e.Value != fmt.Sprintf(":%d", ops) {
+		t.Errorf("Deployment %s: EPOM_OPS_ADDR %+v, want :%d (port ops)", d.Name, e, ops)
+	}
+	want := []string{"ops"}
+	if d.Spec.Template.Labels["app.kubernetes.io/component"] == "web" {
+		want = []string{"http", "ops"}
+		if ports["http"] == 0 || ports["http"] == ops {
+			t.Errorf("Deployment %s: port http %d, port ops %d", d.Name, ports["http"], ops)
+		}
+	}
+	if got := slices.Sorted(maps.Keys(ports)); !slices.Equal(got, want) {
+		t.Errorf("Deployment %s: container ports %v, want %v", d.Name, got, want)
+	}
+}
+
 // checkWebProbes: liveness never depends on the database (/livez), readiness does (/readyz).
 func checkWebProbes(t *testing.T, d *appsv1.Deployment) {
 	t.Helper()
@@ -599,10 +632,24 @@ func checkWiring(t *testing.T, r rendered) {
 				t.Errorf("Service %s selects %s pods: %v", s.Name, c, sel.Matches(labels.Set(l)))
 			}
 		}
-		for _, p := range s.Spec.Ports {
-			if p.TargetPort.String() != "http" {
-				t.Errorf("Service %s targets port %s", s.Name, p.TargetPort.String())
+		// The web Service has port http, for the Ingress (and of type LoadBalancer or NodePort
+		// public); port ops, with /metrics, is only on the ClusterIP Service -metrics.
+		want := []string{"http"}
+		if s.Name == releaseName+"-metrics" {
+			want = []string{"ops"}
+			if s.Spec.Type != corev1.ServiceTypeClusterIP {
+				t.Errorf("Service %s is of type %s, want ClusterIP", s.Name, s.Spec.Type)
 			}
+		}
+		var names []string
+		for _, p := range s.Spec.Ports {
+			names = append(names, p.Name)
+			if p.TargetPort.String() != p.Name {
+				t.Errorf("Service %s: port %s targets port %s", s.Name, p.Name, p.TargetPort.String())
+			}
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("Service %s has ports %v, want %v", s.Name, names, want)
 		}
 	}
 	for _, o := range r.all("PodDisruptionBudget") {
@@ -626,6 +673,10 @@ func checkWiring(t *testing.T, r rendered) {
 		ing := o.value.(*networkingv1.Ingress)
 		for _, rule := range ing.Spec.Rules {
 			for _, p := range rule.HTTP.Paths {
+				// /metrics is on port ops: the Internet must never reach it.
+				if p.Backend.Service.Port.Name != "http" || p.Backend.Service.Port.Number != 0 {
+					t.Errorf("Ingress %s: backend %+v, want the Service's port http by name", ing.Name, p.Backend.Service)
+				}
 				svc := r.must(t, "Service", p.Backend.Service.Name).value.(*corev1.Service)
 				if !slices.ContainsFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool { return sp.Name == p.Backend.Service.Port.Name }) {
 					t.Errorf("Ingress %s: Service %s has no port %q", ing.Name, svc.Name, p.Backend.Service.Port.Name)
@@ -636,20 +687,25 @@ func checkWiring(t *testing.T, r rendered) {
 	for _, o := range r.all("NetworkPolicy") {
 		np := o.value.(*networkingv1.NetworkPolicy)
 		web := np.Name == releaseName+"-web"
-		ops := np.Name == releaseName+"-ops" // the scraper to the worker's and scheduler's port ops
+		ops := np.Name == releaseName+"-ops" // the scraper to port ops of every process
 		for c, l := range pods {
-			want := c == "web"
-			switch {
-			case ops:
-				want = c == "worker" || c == "scheduler"
-			case !web:
+			want := c == "web" || (ops && (c == "worker" || c == "scheduler"))
+			if !web && !ops {
 				want = true
 			}
 			checkSelector(t, "NetworkPolicy "+np.Name+" vs "+c, &np.Spec.PodSelector, l, want)
 		}
+		// The ingress controller reaches port http only, the scraper port ops only.
+		port := "http"
+		if ops {
+			port = "ops"
+		}
 		for _, rule := range np.Spec.Ingress {
 			if len(rule.From) == 0 {
 				t.Errorf("NetworkPolicy %s admits every source", np.Name)
+			}
+			if len(rule.Ports) != 1 || rule.Ports[0].Port == nil || rule.Ports[0].Port.String() != port {
+				t.Errorf("NetworkPolicy %s admits ports %+v, want only %s", np.Name, rule.Ports, port)
 			}
 		}
 		if !web && !ops {

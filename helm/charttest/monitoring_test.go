@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"text/template"
@@ -73,16 +74,42 @@ func TestPrometheusRule(t *testing.T) {
 	}
 }
 
-// TestServiceMonitor: it scrapes /metrics on a port the web Service has.
+// TestServiceMonitor: it scrapes /metrics on port ops of the Service epom-metrics, which
+// leads to the web container's port ops (EPOM_OPS_ADDR), keeps job="epom" for the rules and
+// the dashboard, and never selects the public web Service.
 func TestServiceMonitor(t *testing.T) {
 	r := mustRender(t, production)
 	sm := r.must(t, "ServiceMonitor", "epom").value.(*monitoringv1.ServiceMonitor)
-	svc := r.must(t, "Service", "epom").value.(*corev1.Service)
-	if !labels.SelectorFromSet(sm.Spec.Selector.MatchLabels).Matches(labels.Set(svc.Labels)) {
-		t.Errorf("ServiceMonitor selector %v does not select the Service (labels %v)", sm.Spec.Selector.MatchLabels, svc.Labels)
+	svc := r.must(t, "Service", "epom-metrics").value.(*corev1.Service)
+	sel := labels.SelectorFromSet(sm.Spec.Selector.MatchLabels)
+	if !sel.Matches(labels.Set(svc.Labels)) {
+		t.Errorf("ServiceMonitor selector %v does not select the Service %s (labels %v)", sm.Spec.Selector.MatchLabels, svc.Name, svc.Labels)
 	}
-	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name || sm.Spec.Endpoints[0].Path != "/metrics" {
-		t.Errorf("ServiceMonitor endpoints %+v", sm.Spec.Endpoints)
+	if public := r.must(t, "Service", "epom").value.(*corev1.Service); sel.Matches(labels.Set(public.Labels)) {
+		t.Errorf("ServiceMonitor selector %v selects the public Service too", sm.Spec.Selector.MatchLabels)
+	}
+	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "ops" || sm.Spec.Endpoints[0].Path != "/metrics" {
+		t.Fatalf("ServiceMonitor endpoints %+v, want /metrics on port ops", sm.Spec.Endpoints)
+	}
+	i := slices.IndexFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == "ops" })
+	if i < 0 || svc.Spec.Ports[i].TargetPort.String() != "ops" {
+		t.Fatalf("Service %s ports %+v: want port ops to the container's port ops", svc.Name, svc.Spec.Ports)
+	}
+	web := deployment(t, r, "web").Spec.Template
+	if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(web.Labels)) {
+		t.Errorf("Service %s selector %v does not select the web pods", svc.Name, svc.Spec.Selector)
+	}
+	if !slices.ContainsFunc(container(web.Spec).Ports, func(p corev1.ContainerPort) bool { return p.Name == "ops" }) {
+		t.Errorf("web container ports %+v lack ops", container(web.Spec).Ports)
+	}
+	job := ""
+	for _, rc := range sm.Spec.Endpoints[0].RelabelConfigs {
+		if rc.TargetLabel == "job" && rc.Replacement != nil {
+			job = *rc.Replacement
+		}
+	}
+	if job != "epom" {
+		t.Errorf("ServiceMonitor sets job to %q, want epom (the rules' and the dashboard's selector)", job)
 	}
 	if sm.Labels["release"] != "kube-prometheus-stack" {
 		t.Errorf("ServiceMonitor labels %v lack metrics.serviceMonitor.labels", sm.Labels)

@@ -151,7 +151,7 @@ func Vars() []Var {
 			c.HTTPAddr = v
 			return nil
 		}},
-		{"EPOM_OPS_ADDR", "", "worker and scheduler: address of their /livez and /metrics listener (empty: none)", func(c *Config, v string) error {
+		{"EPOM_OPS_ADDR", "", "serve, worker and scheduler: address of the ops listener with /livez and /metrics (empty: none, and serve answers /metrics on EPOM_HTTP_ADDR)", func(c *Config, v string) error {
 			if v == "" {
 				return nil
 			}

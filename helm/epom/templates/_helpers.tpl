@@ -25,6 +25,12 @@ DNS names.
 {{- define "epom.httpPort" -}}8080{{- end -}}
 
 {{/*
+The ops listener of every process (EPOM_OPS_ADDR): /livez and /metrics, never routed by the
+Ingress.
+*/}}
+{{- define "epom.opsPort" -}}9090{{- end -}}
+
+{{/*
 Numbers from values files arrive as float64, which prints as 2.592e+06 from a million on;
 every number is printed through int64. A PDB bound may also be a percentage string.
 */}}
@@ -310,28 +316,26 @@ spec:
       imagePullPolicy: {{ $v.image.pullPolicy }}
       args:
         {{- toYaml .args | nindent 8 }}
-      {{- if eq .component "web" }}
+      {{- /* Every process answers /livez and its own /metrics on port ops (EPOM_OPS_ADDR):
+           the web server its HTTP, pool, queue and outbox figures, which would otherwise be
+           on port http and so reachable through the Ingress; the worker and the scheduler
+           (task durations, start delays) listen on nothing else. */}}
       ports:
+        {{- if eq .component "web" }}
         - name: http
           containerPort: {{ include "epom.httpPort" $root }}
           protocol: TCP
-      {{- else }}
-      {{- /* The worker and the scheduler listen only for their probe and their own metrics
-           (task durations, start delays): EPOM_OPS_ADDR. */}}
-      ports:
+        {{- end }}
         - name: ops
-          containerPort: 9090
+          containerPort: {{ include "epom.opsPort" $root }}
           protocol: TCP
-      {{- end }}
       envFrom:
         - configMapRef:
             name: {{ include "epom.fullname" $root }}
       env:
         {{- include "epom.runtimeEnv" (dict "root" $root "extraEnv" $p.extraEnv) | nindent 8 }}
-        {{- if ne .component "web" }}
         - name: EPOM_OPS_ADDR
-          value: ":9090"
-        {{- end }}
+          value: ":{{ include "epom.opsPort" $root }}"
       {{- if eq .component "web" }}
       {{- /* /livez never touches the database or Redis: an outage of either must make pods
            unready (out of the Service), not restart them all. */}}
