@@ -145,7 +145,13 @@ func newFixtureWith(t testing.TB, tracer trace.TracerProvider, opts ...func(*ide
 	if err := f.identity.GrantPlatformRole(ctx, pa.ID, identity.PlatformRole{Role: authz.RolePlatformAdmin, Scope: authz.PlatformDomain}); err != nil {
 		t.Fatal(err)
 	}
-	f.noticeboard = noticeboard.New(noticeboard.Deps{DB: env.DB, Files: files.NewPostgres(env.DB), Audit: audit.New(env.DB, env.Platform)})
+	tpl, err := mail.LoadTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mail = email.NewService(env.DB, tpl, mail.LogOnly{Log: slog.New(slog.DiscardHandler), MessageIDDomain: "epom.test"}, email.Config{})
+	f.noticeboard = noticeboard.New(noticeboard.Deps{DB: env.DB, Files: files.NewPostgres(env.DB), Audit: audit.New(env.DB, env.Platform),
+		Mail: f.mail, Config: noticeboard.Config{BaseURL: cfg.BaseURL, SecretKey: testSecretKey}})
 	if f.authz, err = authz.New(ctx, env.Platform, nil, append(authz.KernelPermissions(), f.noticeboard.Permissions()...)); err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +169,6 @@ func newFixtureWith(t testing.TB, tracer trace.TracerProvider, opts ...func(*ide
 	}
 	f.ready = func(ctx context.Context) error { return tenants.CheckMigrated(ctx, env.App, expected) }
 	f.reg = prometheus.NewRegistry()
-	tpl, err := mail.LoadTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.mail = email.NewService(env.DB, tpl, mail.LogOnly{Log: slog.New(slog.DiscardHandler), MessageIDDomain: "epom.test"}, email.Config{})
 	f.exports = transfer.NewExports(env.DB, files.NewPostgres(env.DB), transfer.NewExporter(env.App), nil,
 		transfer.ExportsConfig{BaseURL: cfg.BaseURL, Logger: slog.New(slog.DiscardHandler)})
 	f.tokens = apitokens.NewStore(env.DB, env.Platform, audit.New(env.DB, env.Platform))
