@@ -225,11 +225,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Notice, int, error) {
 func (s *Service) Update(ctx context.Context, by Actor, id uuid.UUID, d Draft) (Notice, error) {
 	d = d.clean()
 	var out Notice
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, id, func(ctx context.Context, n Notice) error {
 		now := s.nowUTC()
 		switch n.State {
 		case StateArchived:
@@ -292,11 +288,7 @@ func (s *Service) Update(ctx context.Context, by Actor, id uuid.UUID, d Draft) (
 // Submit asks for approval (when the tenant requires it).
 func (s *Service) Submit(ctx context.Context, by Actor, id uuid.UUID) (Notice, error) {
 	var out Notice
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, id, func(ctx context.Context, n Notice) error {
 		if n.State != StateDraft {
 			return fmt.Errorf("%w: only a draft can be submitted for approval", modules.ErrConflict)
 		}
@@ -314,11 +306,7 @@ func (s *Service) Submit(ctx context.Context, by Actor, id uuid.UUID) (Notice, e
 // approver is never the author: the point of the step is a second pair of eyes.
 func (s *Service) Approve(ctx context.Context, by Actor, id uuid.UUID) (Notice, error) {
 	var out Notice
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, id, func(ctx context.Context, n Notice) error {
 		if n.State != StatePendingApproval {
 			return fmt.Errorf("%w: the notice is not waiting for approval", modules.ErrConflict)
 		}
@@ -331,6 +319,7 @@ func (s *Service) Approve(ctx context.Context, by Actor, id uuid.UUID) (Notice, 
 		if err := s.audit.Tenant(ctx, by.event("noticeboard.notice-approved", n, nil)); err != nil {
 			return err
 		}
+		var err error
 		out, err = s.release(ctx, by, n, now)
 		return err
 	})
@@ -341,11 +330,7 @@ func (s *Service) Approve(ctx context.Context, by Actor, id uuid.UUID) (Notice, 
 // required, only an approved notice gets this far (Approve releases it).
 func (s *Service) Publish(ctx context.Context, by Actor, id uuid.UUID) (Notice, error) {
 	var out Notice
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, id, func(ctx context.Context, n Notice) error {
 		if n.State != StateDraft {
 			return fmt.Errorf("%w: only a draft can be published", modules.ErrConflict)
 		}
@@ -360,6 +345,18 @@ func (s *Service) Publish(ctx context.Context, by Actor, id uuid.UUID) (Notice, 
 		return err
 	})
 	return out, err
+}
+
+// locked runs fn on notice id in one tenant transaction, the notice's row locked against
+// concurrent changes until the commit.
+func (s *Service) locked(ctx context.Context, id uuid.UUID, fn func(ctx context.Context, n Notice) error) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		n, err := s.store.Get(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, n)
+	})
 }
 
 // release posts n now if its time has come, or schedules it.
@@ -426,14 +423,11 @@ func (s *Service) TakeDown(ctx context.Context, by Actor, id uuid.UUID, reason s
 			CS: "Uveďte důvod sejmutí (nejvýše 1000 znaků).", EN: "Give the reason for taking it down (at most 1000 characters)."}}}
 	}
 	var out Notice
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, id, func(ctx context.Context, n Notice) error {
 		if n.State != StatePosted {
 			return fmt.Errorf("%w: only a posted notice can be taken down", modules.ErrConflict)
 		}
+		var err error
 		out, err = s.takeDown(ctx, by, n, reason)
 		return err
 	})
@@ -552,11 +546,7 @@ func (s *Service) AddAttachment(ctx context.Context, by Actor, noticeID uuid.UUI
 		return Attachment{}, err
 	}
 	var out Attachment
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, noticeID, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, noticeID, func(ctx context.Context, n Notice) error {
 		if n.State == StateArchived {
 			return fmt.Errorf("%w: a taken-down notice cannot change", modules.ErrConflict)
 		}
@@ -591,11 +581,7 @@ func (s *Service) AddAttachment(ctx context.Context, by Actor, noticeID uuid.UUI
 // RemoveAttachment deletes an attachment of a notice that has not been posted yet; once
 // posted, what hung must stay provable, so documents are only ever added.
 func (s *Service) RemoveAttachment(ctx context.Context, by Actor, noticeID, id uuid.UUID) error {
-	return s.store.InTx(ctx, func(ctx context.Context) error {
-		n, err := s.store.Get(ctx, noticeID, true)
-		if err != nil {
-			return err
-		}
+	return s.locked(ctx, noticeID, func(ctx context.Context, n Notice) error {
 		if n.Revision > 0 || (n.State != StateDraft && n.State != StatePendingApproval && n.State != StateScheduled) {
 			return fmt.Errorf("%w: attachments of a posted notice stay; add a corrected one instead", modules.ErrConflict)
 		}
