@@ -66,16 +66,16 @@ func (e InvitationStatus) Valid() bool {
 
 // Defines values for InvitationCreateLang.
 const (
-	Cs InvitationCreateLang = "cs"
-	En InvitationCreateLang = "en"
+	InvitationCreateLangCs InvitationCreateLang = "cs"
+	InvitationCreateLangEn InvitationCreateLang = "en"
 )
 
 // Valid indicates whether the value is a known member of the InvitationCreateLang enum.
 func (e InvitationCreateLang) Valid() bool {
 	switch e {
-	case Cs:
+	case InvitationCreateLangCs:
 		return true
-	case En:
+	case InvitationCreateLangEn:
 		return true
 	default:
 		return false
@@ -124,6 +124,24 @@ func (e MailLogMessageStatus) Valid() bool {
 	case MailLogMessageStatusQueued:
 		return true
 	case MailLogMessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MfaResetLang.
+const (
+	MfaResetLangCs MfaResetLang = "cs"
+	MfaResetLangEn MfaResetLang = "en"
+)
+
+// Valid indicates whether the value is a known member of the MfaResetLang enum.
+func (e MfaResetLang) Valid() bool {
+	switch e {
+	case MfaResetLangCs:
+		return true
+	case MfaResetLangEn:
 		return true
 	default:
 		return false
@@ -736,6 +754,18 @@ type Membership struct {
 	Slug     string             `json:"slug"`
 	TenantId openapi_types.UUID `json:"tenantId"`
 }
+
+// MfaReset defines model for MfaReset.
+type MfaReset struct {
+	// Lang Language of the e-mail [cs].
+	Lang *MfaResetLang `json:"lang,omitempty"`
+
+	// Reason Why (3 to 500 characters); it is in the audit log and the e-mail to the member.
+	Reason string `json:"reason"`
+}
+
+// MfaResetLang Language of the e-mail [cs].
+type MfaResetLang string
 
 // ModuleInfo defines model for ModuleInfo.
 type ModuleInfo struct {
@@ -1459,6 +1489,9 @@ type SubmitSubscriptionRequestJSONRequestBody = SubscriptionRequestInput
 // CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
 type CreateInvitationJSONRequestBody = InvitationCreate
 
+// ResetMemberMfaJSONRequestBody defines body for ResetMemberMfa for application/json ContentType.
+type ResetMemberMfaJSONRequestBody = MfaReset
+
 // SetMemberRolesJSONRequestBody defines body for SetMemberRoles for application/json ContentType.
 type SetMemberRolesJSONRequestBody = MemberRoles
 
@@ -1629,6 +1662,9 @@ type ServerInterface interface {
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(c *gin.Context, tenant TenantRef)
+	// ResetMemberMfa Reset a member's two-factor sign-in (lost authenticator and recovery codes)
+	// (POST /api/v1/tenants/{tenant}/members/{userId}/mfa-reset)
+	ResetMemberMfa(c *gin.Context, tenant TenantRef, userId openapi_types.UUID)
 	// SetMemberRoles Set a member's roles; an empty list removes the member
 	// (PUT /api/v1/tenants/{tenant}/members/{userId}/roles)
 	SetMemberRoles(c *gin.Context, tenant TenantRef, userId openapi_types.UUID)
@@ -2888,6 +2924,40 @@ func (siw *ServerInterfaceWrapper) ListMembers(c *gin.Context) {
 	siw.Handler.ListMembers(c, tenant)
 }
 
+// ResetMemberMfa operation middleware
+func (siw *ServerInterfaceWrapper) ResetMemberMfa(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", c.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter userId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetMemberMfa(c, tenant, userId)
+}
+
 // SetMemberRoles operation middleware
 func (siw *ServerInterfaceWrapper) SetMemberRoles(c *gin.Context) {
 
@@ -3787,6 +3857,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId", wrapper.GetTenantExport)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId/download", wrapper.DownloadTenantExport)
 	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/members/:userId/roles", wrapper.SetMemberRoles)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/members/:userId/mfa-reset", wrapper.ResetMemberMfa)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/invitations", wrapper.ListInvitations)
 	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/invitations", wrapper.CreateInvitation)
 	router.DELETE(options.BaseURL+"/api/v1/tenants/:tenant/invitations/:invitationId", wrapper.RevokeInvitation)
@@ -5769,6 +5840,41 @@ func (response ListMembersdefaultApplicationProblemPlusJSONResponse) VisitListMe
 	return err
 }
 
+type ResetMemberMfaRequestObject struct {
+	Tenant TenantRef          `json:"tenant"`
+	UserId openapi_types.UUID `json:"userId"`
+	Body   *ResetMemberMfaJSONRequestBody
+}
+
+type ResetMemberMfaResponseObject interface {
+	VisitResetMemberMfaResponse(w http.ResponseWriter) error
+}
+
+type ResetMemberMfa204Response struct {
+}
+
+func (response ResetMemberMfa204Response) VisitResetMemberMfaResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetMemberMfadefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetMemberMfadefaultApplicationProblemPlusJSONResponse) VisitResetMemberMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetMemberRolesRequestObject struct {
 	Tenant TenantRef          `json:"tenant"`
 	UserId openapi_types.UUID `json:"userId"`
@@ -6936,6 +7042,9 @@ type StrictServerInterface interface {
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// ResetMemberMfa Reset a member's two-factor sign-in (lost authenticator and recovery codes)
+	// (POST /api/v1/tenants/{tenant}/members/{userId}/mfa-reset)
+	ResetMemberMfa(ctx context.Context, request ResetMemberMfaRequestObject) (ResetMemberMfaResponseObject, error)
 	// SetMemberRoles Set a member's roles; an empty list removes the member
 	// (PUT /api/v1/tenants/{tenant}/members/{userId}/roles)
 	SetMemberRoles(ctx context.Context, request SetMemberRolesRequestObject) (SetMemberRolesResponseObject, error)
@@ -8667,6 +8776,51 @@ func (sh *strictHandler) ListMembers(ctx *gin.Context, tenant TenantRef) {
 	}
 }
 
+// ResetMemberMfa operation middleware
+func (sh *strictHandler) ResetMemberMfa(ctx *gin.Context, tenant TenantRef, userId openapi_types.UUID) {
+	var request ResetMemberMfaRequestObject
+
+	request.Tenant = tenant
+	request.UserId = userId
+
+	var body ResetMemberMfaJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetMemberMfa(ctx, request.(ResetMemberMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetMemberMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetMemberMfaResponseObject); ok {
+		if err := validResponse.VisitResetMemberMfaResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SetMemberRoles operation middleware
 func (sh *strictHandler) SetMemberRoles(ctx *gin.Context, tenant TenantRef, userId openapi_types.UUID) {
 	var request SetMemberRolesRequestObject
@@ -9473,212 +9627,217 @@ func (sh *strictHandler) RevokeApiToken(ctx *gin.Context, tenant TenantRef, toke
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5H3NchvJmeCrZGAd0cR2gaD+etxkbHhoSW1zRmpxSWnbMaammahKANmsyqzOzCIEcRXhB7BPe5rxqS+O",
-	"2EPHHvY2EbMXyS/iJ9nILzOrsoAsoAAWyLZ96RZRVfn7/f/e9GKe5ZwRpmTv8KaXY4EzooiAv56/y7lQ",
-	"J4n+N2W9w16O1bQX9RjOSO+wR9zjqCfI9wUVJOkdKlGQqCfjKcmw/m7MRYZV77BXFFS/qea5/lYqQdmk",
-	"9+FD1Ptngb/TbyZExoLminI91ddvXp+jRyjmCUF8jNSUIJ4TgRUXn0l0JfB3ESL7k3309F8OnjzY70Wh",
-	"FerXVq4ux0oRoT/816f/cvDbg8GXb28efvhZcJ1fc0Vj0ngazD2+3Wm8spt8TRhmzWev3OPbzXZejMpD",
-	"PyPfF0Q2TynK57eb0+zsjIyXL/31lCCzs88kenP2Asm0mCAu0Js3J88a7ti8v3JNGX73grCJmvYOv3gU",
-	"9TLK3J8Plhf4QY8kc84kASQ4FXyUkkz/M+ZMEab0P3GepzTGet3D3Lzx+XdSb+LGm/hnQu+y91+GFZYN",
-	"zVM5dOPCjPVjOGaICMEF2jv76in68vGTf+jvw9HZb/XQx3HMC32MEyqVwObLmx5OEqr/jdNTofFFUb2L",
-	"MU4liXq599NNj2SYpgvH8/DJ49r5PFo6H3fu9c8ODtYca9TLsZQzLpLlW39w8Jff/a8HD3+O4ikWONbU",
-	"J0KMK4RRzLOMM+S+NT/ra8CUUTYBsqDXo2GEDGBDkb+wBwcPH6+7cB9yfmtPxe7SW/Xb8kM++o7ESm/p",
-	"OKev+RWBg6+fbSwIViQ5VjWUSLAiA0Vh4KXzsZ/8ct4Ci7y3n7tbXHqFvMupIHKTNdCk1eQpluqN3Gx7",
-	"7puTPLhYB1RLDwS55lebTWU/aXmSMua5uTSqSCaDi7A/YCHwHL5RWBUGiViRabDBsaLXejXm1A2NhGV4",
-	"kNMAcrAuC292NeUUPlxEHlitAsen8Nam1MCHljp+fjMlDDBN6dGRVDyXaMbFFWWTI4QVyrjUyDonWCA8",
-	"JTjZR99QNeWFQlR5X6b0mkhUMEVTZE9HE/V2t+oghLzDWZ7qZ0Y8QQlHMqeSX3/835pf/Pn/jeaLRGA9",
-	"dQpAQTWRYTH7kihF2UQeCoIToA2l8PBbPHh/MPjy2/3B288P3R+Dt5//LLSTDL87MZO4lbk/FyAt6hWM",
-	"fl8Q+1iztUXYqYPNeqhIlmmVJLEgqoEZ2xvXS0d7JOfZtxfFwcGjmCbwf2L/NGOYn/oRklM+Y4izdI4Y",
-	"n+2HDkE5wrmKR5YEdnHb5uvIrT247yKh6jlTYr68ZY2thl9Wl+xudxBPMZuQIK3AseIiSCHwBvQpIQrT",
-	"VDYjaDMFqrZHw3RUku9rC6FMffG4WgRlikyIgBGxmJhrX02d9IiwP7d9mDtyZ1gOVO0rfBtqeir4NU2I",
-	"WL4Pw3equ2AUtyMBJwlhiiqM+OjTHzALfiUVFuqNSIOETRCgTyPBZ5IIBO9K+EnSCRtQdoQyPEcxFmKO",
-	"fsHIO/XfhjjPh3/53Z/QnsQZGUiqCMJ5jrRYKgHo+/vACNwih7hQ0yGnSTwMbmwVO3BrD53pMyrxKCWv",
-	"ucqt7L6W5tf3//wdjlU6R5yBjgW6FmZJKW7pbSzINTwhC3qTVprQ25svop9/CFI7X+7bWDJb2jOIO213",
-	"24W8GxQPQ7fxFSVp8lyL7cvwPdbPluHvn85ffY1yrpFSIMoUB8CzelakZVr9d6mTfyaRBYtllkKkxBOy",
-	"HpvNSqoPQjs5YddUlRrFrQVbcg8SKtVbaC0CNgufPL29aJgTluiXK9mwnUS4oImYtSwLhseq55/k6gs9",
-	"jmOSb4o4TQrfZqjeArmrdW4nwm6p0KaYTZaR8wVmkwJPSuuTUS/Rb2P5Fsi7vd1Ywh+BO43aH9wynK2S",
-	"iqwBhaekLk0+WiVLNum5ZurVUHMqyDUls2VqsA61E+/ZiPOUYLYl3k+xtBaPsKCKk0QQKdEUS4QZwubd",
-	"CM2mNJ6irJAKGDqiDCmuH5NceXKptzhDOsTXTTShS2JhFIvGqczj87SYrCfs3ru1cRvpSHUJvtLqnXMI",
-	"Jl5QdkUSK3XNu2UPy5dqUQ6YoJUd0QRfEzRzGim1K0EzLFEKi+vKYJF70upaydS97K5yeS/uDcvEgbtT",
-	"JRFNzG6oQlQixlHK2YQIFHM2ppNCkGStwFiudGEd1dX7rMI7i+AN8xin9D1JXpN3KnDBYcA2qtzqZS5T",
-	"ymrWl5imL/ikSV1TimS58qf2FJktYG4seNaIda2NYGwS/F4fcCkHNklqJ0mDtWvc8Huezl/zBpWPqU02",
-	"vyyhfF+QAuBMD9WLemNMU/ibcfUt/BbibrIw1xemXFmeWg4eUP0bfm64kpBw5EN0OZm9FHOMME+1Sk9w",
-	"KsFpBSS+rARqnKavxr3D365myjUI/hAtgvBUZekveTJvOK13quHhEpW3b0bViMu7eKv3QULIK8alwXoD",
-	"Ob0lRmQkGxEhpzRvL8u8LL8J8cdsjJ8zreMmYaJaaJ1ds3w144MxmCec3o72Xr96fdpHxkSxxOWzMT4r",
-	"z7VxaCqRVHg8joDZJCRP+TwjTCF7J8GJx1yYr0CXVlMqL5gkUlLOYK2MI0lizhJkPjxE5JqIOcqJyCi8",
-	"NoinJL4iifV46g8xkzMiJHp88OiCXTqXkxxmYzwgTPBUL2vgQOXSGlmV2wi8IhFWCKwXRUwU2rNrloiy",
-	"C4YnmDI0o2oKX2lFv79/ET68RhFIo6EGkzMnCtXPFX5GvFCSJgRh6+o7RO6zAU4yyqLS0XsIvt0I/eV3",
-	"f+pFG4hVgsRcH+lTnhB5puGa0ZCI/4YVkiTIvQ6blpGVLpYvlkrE2X7AmNZCe/NxY/GcIg8xazBfB9Mg",
-	"tYJhNxHMuxRfNWidJO28vv4B2e8aRNPmfZZgtYFS2JlqtVKbWrdyIHBLt9Sp3SGsJURVpMDG1+TFGEij",
-	"V6y/J54UKTlhY7682xrurb6GuhBaciBPDIdgixHHYqVBZ6M58mKU0jjMDTLYF+LjsSbCOZ5o0s9RTBV9",
-	"T5hEeymVShNs6yhzMQwpBtsPfNEP6ZsrbL/+KsrVBQ+9YDSmOU6DKhmNw+LWFU9ejeIFe/qTLx79/Odf",
-	"ho70ykbpBB98XagFlxlQ7nY2/Bd0RASJQy/zK9HgD+Eib/r9n3lYts55Ef5dxtto7U4trwPLOVGVdpp5",
-	"F4NwKghO5pofS0RynoXdYvCDfzznWmxVH38Q7OOPKPv0Rwli7WrMdXdbwhK8bk7NnWrkoqPKCzRHEYSw",
-	"+bkRYLqJdCiEIE2GHCcpgdWNSmcND8ohW9uP69OeAmppTdya+twa9hhXoKSDu7Hvu6obDc95o054Tgjb",
-	"ZKkZUVMeWO6v+ay2yhmWIKKQBGmxV68XS1kIzGJDc0pDtDPPVpbazxVXuf+3k4UG4OnRR6yIYDgNaoCa",
-	"jx9P7FVuqLR5J1K3RYFzsRq5PIcKbkIQaoLzAqaDPBf8ejP4dN+09B5gpXA8zVwIZSs5wyz3uPwyRGZw",
-	"oaa8nXwV9UZNumWMFZlwY1VZv6Kn7u3t7CoJSek1ESR5xcLYneA5wijhcQFqVM6Ba47myLA3ZPg6AgOk",
-	"BmNUjngIMP/giZqaQcaKCPgeIhMEwSmY1PIUM40JsylNCUSLzYmbp38EP2T6bjUrRzNCrghLJChqU57S",
-	"BM/lUkTKmo2eEame4XnIuzxH3nvGvKcQdqEzsI89yUdc4Qgxknz6Y0qc08+uxloL+0cIj6Q+Ma0K+gME",
-	"mQjBIqVEqtf4ijzjM9Z0G2MqpIJlQBydOfsMz1GKZ+MiTedoRJDCV4ShhM8Y2lPuCuH0vc31W53amKbk",
-	"JRZXtzEycEEnlPnWKz7T8hFXUyKCVMp80WjuM7DRGPdEtbKP9VnM9PkXefuIJQudm4WujYkgLCZfF06x",
-	"C7yTkmvM1But4i+v+tgASkYwc7FW40Lo07E33H4DglxTx/WXocc9dUIvSONH6ACNyJgL4pBzPxh9IpW1",
-	"Dq6nSefwKkSsGHA+I9hG2i6LTxpY9Tst7jPGGQG4bn8giqo0DEVFnmxGLEP80RyKm8YSdY+El9BfA+pl",
-	"qPEwzbtEj6PUWXG19joza+azHuNaFghNkPRrK8guiMeMjsckQWPBM2tngrf3V8S47iA8oFHxllP88MkX",
-	"AZmLvEPnvz4ePHzyhRMSV61c0vekVRjWCvXPP0c7Yrm+dZGgC8x8+RoUHqXGyCcP0fV8mn784c8/XGne",
-	"zPCf/+3jj+8J+/hjhAR/n/NPfyCaa40p0xJlhD7+x3uSaWUkTz/+wCJ0/fE/R5/+KPj1xx9Q+S3C6D2+",
-	"+vjD+6t5hK55OppHiL9nH3/I4Ol3lH38z3iKPv7Hn/8NJ3/+PxHiGvjZxx99gVUvDMurOZgc3uc8hjCz",
-	"Qk9PB5rT96Lee3yF38MrMEsv6n1HGRkUAgPumGFpkDHYhA6WF5tGRDhpa0GPSDFlSJF36ghlWFwVOQIF",
-	"BgSO/XpM6sODg2AkwPbims9cF27bRMf+gN4z/OkPV3h5KSEU4YqEZRrsxDYnrJl4SbR3RXJVWZAd3env",
-	"L0XjHqzk6wkZ4yLVWGM4+3Z8fplfUSkLLTXpyzM6uvkC7Lp61FbnUmPqS/cPsqd9pZTZDCuGGUHMldNN",
-	"4p4DIkF92k+///ijTDn6jiQMxwaD1kecrBYi3FY0Px1oHrmwmdvJFSUb9Zb5KLDMRXukZYsljjSTvhdU",
-	"BlhTqZptoKMFDUBc4TSsmGeYze15SJRhFRtkGNPUxPghnKZtXAiwQDdT8z7PPAltyWe+E630p6FobpYs",
-	"s1LvcIRu95rGVsL95pJ6INS7QWxddGJUkmKnEqgPiva82wkw505JqOMZFvGUXoNJwNNNJfkuKxTvexwj",
-	"EXisJQYbgfmtMezgtGcy6ZLCONkMO9MLtQOvkBZAyTm3qQIbSg1u+mbH87HzDMcpEVfG/qjJhxHc+8ha",
-	"piQiOJ46/tuobjU5GZbW0XwDZrsM53LKm2X9ML+NMeOMxjhFEOdMbLA5hiC9qb6+ukQtCRrNFZFo783r",
-	"rwY/72u+bCc4B7E3rCT4bwRRKsHzJURqCDGcNlEITbFc8OEyfuWCXP/afh2K/CLXlBcSGXuOnuYIvSeC",
-	"SwgVUL4hJuwT0FC+tWaZQCKRG6O+G7tpbweLB1r+3RZIwpx3JLhWzENmsrohaswLliCsuSVJEBcIQiIM",
-	"WK+9wXiKKTthCscBkHwOLv7qDogEx3+WF8pkPVTcGhcJVSjlk4YI0S3EiNoZnRdZhg3vW2SveZVtvMZg",
-	"YCUEf88tr8hNv+yhbboffTOUoeeFfn14KvCkIK1uZBrEioA2HUCSMnzG/mYBEZ4F8WQtnu4ckdZdgMm2",
-	"H9nyChuwDogGFVmIZzx1j5D0kvklUlOsz+raWMFHhDBNkWOSplYZpYxmmk8erJVGq9lDG3QVC27thm5v",
-	"ptncL2xFAC9zaCnlnrOUsjL9xgFmzYc7wxT8DZpuY5SQGOSl/TaOwZznRVom1QRg05QxaBWfskQ/brb1",
-	"B1tPsD61VVf7iplQiw3lnSSj7HlTUoafQvav/3hxId9+/o/uHxcX++6fwZwyGPnr7eoQeAC3kMX29uaL",
-	"cAqbif6ok3xv1scHK5N8nxw0R+vUgfCZsXxAaMki7FlPENhXeKFQQnEsqKIxOKyWU5Hf7v3CJSIP3t4c",
-	"RF88+OCe9H/xsw0iCNzmI/8+/StYBTivS6gOgMaJSdIKB1GAXwGgjrLJIZpNCZgaKmkJhgDnt032CjPr",
-	"3RmRV1EuPygmHAxAJ+wk6KXQ/JaRGbEZKwMKsRBU2VDU9laWENSujW1ptow3xZfBqgIWJMLz1IArwkjw",
-	"lEDuTRkc1ewWKlpG6Z2bd8uvnho75C1dMLVAtwoLvCCZMo68wgxzBnWvyuKiQmhyasMuzFubygQmHOJ0",
-	"6/zaqMfI7PQ26bk1IWFhOfXRV+3+jEiirBiz4Rnkt9h8WYFgIwbSUIhgZZ0Yr4TQYkikakygE4KLQAz1",
-	"K0YQYcrEi2vSh1OaIEjr3feDpFfhj5eqHCABlEmlBcUG+5RXJGpFakl7I1QlwwR9VFYhQvolW/Grin6H",
-	"zWNXh2D1RRmJxxm27EpDt3XmR4+HbB5JKLb9nLJJSgaFtG61I2OjESRPcUwkwuj1q9entp4Zi8k+Oq+K",
-	"ZABlpNJG+e9vEOy+JKknDZG552BY+goi2p9OcZoSS3ECBgsLy8BcBZ1MlVXFiMurbMi5ODS5DSYsbU7U",
-	"Pno9JRfMyt4lO4s5v6IEkiuIOkJjyqicGk5xefrq/DUa4pwOrx8M7VDDbIwvTS7Cipo1mwTVLRR6seZC",
-	"GwtXD4F7G61nmiuTSY7TGZ5LpERB1pvm/JGqxa7L7/bvtttKEH4mRSfVIPwBl2hvnfQetMoZN4JUxxUh",
-	"ui1iEUq7Xskv6lX5YkJz1VQzZX1S1oJW3kIGqn2yfn3lyS/bhnHcnNy8VXhhTJOuik80GSR2Lf1vJZav",
-	"ucUVXqx8ylkTK28Mo1pVxMJFxwKl1BDR4C/ZIO9ks0x3GMHTT/2jqQnq+oajGhxWGUc12X2xnkZLmN8m",
-	"ciTmTAY9Jk/NA6f6KyIyeWQKF4wIcI8G/baOZhsaQ8gurDMWs+r7O/n0+1chm9qC8QLMMD+/KzOMw5qF",
-	"wJxoBRotTOiv/XPN+/b6g7f/Nbj8GRlJGvJnviD4miCS5Wq+j46NLI9yoz8nHMy3kpAjpLHI2nXHNE0R",
-	"VQgLDRsAtwhLNOJKLoR/PFkfV9EOTxzkhpCjycyzBY2fcqk2JI67pthb2UQ2NmOssEaUJGrJjutRO3Nw",
-	"68iYmXOr8jrLN1MjGo9CVsj9NjUQl2/0djbaOnaZlESwqcoZVfEUcXaEEs/UyjgjNZ1rHVH56VtzfRCs",
-	"4um8SlTLbN0UMH3b1jDcDFymLGfA2MFnLOU4lICF1dTxBveWTcM229C6YqIJcNRgKFlfXmwx81vRtCy8",
-	"EmOmmaybGmSbloVEQHfdiXnZWlo2LX1rP2pb/LZ9vLMNjlkV7lwf45cQzLH0dYvSlFD1cLON++DuL8JW",
-	"NjoE8InQqFD+csCOAa7RhKTEBAEtFUURBWMGRywIluVRNqvnVlJx/2ab0ehU8DFNQyltptRVWKkyTLy5",
-	"KLR94bRRK9ixWhR2iFB2FbC02eTp9RqBezF0mCwYD/yMyjzFc0OE91zp177LvoqxwimfFKSx4OLmHujm",
-	"BP2wC7cmMG7subDmzroDY8Hj6w6+GQahEEKwjAdyRXcAw3GNuR2i81x8/OE6JoiPIGPg3//8byRhH3+8",
-	"ihCU5YUqsqXZDaYytT+0/JISEzVoXwzpllZy8sPwWhXpqX9n9LflWj0kG5HkFYQ3bloQ45ZZQLWZ/eHC",
-	"NX5C29nURV/SkjU6wzJtWaEy/ux/bq41LlKm7RWtxCD31ipx/fYX3C/mAcJpymck0bLdWGgiAkFMJonV",
-	"lIfYe3p+ap4NMIuJVFzIfpOYCQvztjhVKpeHw6EnRu8dgvz7eYO8VwnUDwMCtUdKFu95cdZfHA6H62Oh",
-	"vCNuJh/nq8xIrmC+LKT+FRhqnHLZYE6qR75saw29Y40teDT8imxpr+7QYxlemcqf8oRst7iNnQEB11Xj",
-	"sp67ElfLN89Vjgs1fSPoMrbaZ4fDoeIqH5KcZ4d/+d2fjK+JSlkQAaU4QqDyvXA+imUP2ZuzE4Qlwui/",
-	"n4GvJEIYJVjhQ5rhCRnmbHI0wpJ88Ri9OXsRhMOGmvu/xJI8eojM48jEB89zyiZVeWic52g0R1PM1lfw",
-	"sdNE/iGVO1s+6w/g/R3z8KaPT080r9fnFVmFNlV0YNg3knOpSFZGNOMJYQkG4eDpewIlWEsBgRK5f8Eu",
-	"2FPOrgmDaMXDCzZABrsG0MvAq30moW8EKlhCBLp0vkEzrRzemH98uNTanCDosvqBQiH3C4YCPYX2Lq8K",
-	"9h5fXfZdIU5oMaSXYQKFq9JrMRaCEoku3w2qEm2Xh+jSkPtLtIfZnDPSj9ClPmS9pVjzbfPE1uYYUKZX",
-	"UkgiYMpL0zjBHL1pnHBofjKF9c1Pl8iVghvNvUwA+t4sLcVzk1VUKzqU8Ayb2fbsbVy6gmOX9iHcU3mW",
-	"5dM+eGxdtSOwNPIZg4q61XlUx5pjUcZJmo24ZAQvqJ2rIy0fekNSCdUXHKhYAKoq3D021wABEGDhdF2Q",
-	"0GVT26VLF2gkTdTApYbsSxjnG0G1lFq7GXeazldtPdKmTDCxvm778DOJnp6ffWVbYZiz1pu//M1A/z4A",
-	"en6JpgQnRBgvdUpjwiSpSnz1nr85fTF4sP/QC4ToaUTSSNWLetdESNsLaf9g/wDUiJwwnNPeYe/R/sH+",
-	"I2MVmgLFc9dmnfFGc+KhqFZj54P7K9g1EXRMSVI68TFLbIldTcpkFcCg1QIt2UCtQH5NBGHUQIa5JAsC",
-	"SIIJy1U7ciWYXaGjeilmU5iGz5j9nKdwC2b+foQkR8LrZYUSTky9DEGuCU7RbMphRM7IPnrF0jnCaEbw",
-	"VRWtALm2Y6jot6efDLyuUTjTNHTofgE4F1yplCQQRxOnlOgTsVvYU5wPMszmA1crFCS3EgdOEq0GwXKJ",
-	"cPWSS8XelfJsaBe2WZuwUJ+vD3U6D31hFrqWPTx4GAhFgLLXJDlCKedXJQKaO9g3HlZrKwwvqpzC616m",
-	"JTgrlPWOXUU0e5dESI38BvJiS7M0cFFpZzXljbFW4jS7MkWm3kY9n9b2Dl31Mz3bIvQP/dF9VFi8LY3Y",
-	"9jT/h//Jbu6t1qjithfWxd2ca7qGESOzwH1AKxOH3S7WlkNmbw236zjd7+bu5s0E7A27YnzGImRNbUCz",
-	"AMXBdAHcQf9rYAPhIvOX/zb8oD9ZxmAAg7mFCRfYvAtgqMn8rYDh8eoy91QiR86PaoFZGZ67QvddAM0Z",
-	"SQjJ9JXbWuxLoLM1CBRqOnTlymHTk6YmVC5uTOvV0FoKuAAaFUpxBuTbjXNUa+Yz4cbtc+m66Fwug8AL",
-	"KpXfm8jYZ2tXcbARGNwm47zWJGldqJ8ZMSzEB5Ixy3Ly5WHJCEEwnnlgbpQLLcR0ADjPbd24qkJ/OS1c",
-	"XoxZ2ZABRLe9VzlhJ8/QU84YibcnLaXpdljXODwIq0PAOcEinr6svxzVOuH+dtlhVQm+xoRcOfAGlEnC",
-	"JFX0WqsEGF19/L8JGEI1QcUMnXz6/auyl+n3BYG0aisnft9r6Fv6IOjGb9E0t7FT7sLM1j68VWvcm+CI",
-	"Kc2oqg1ZwhSE+uF3Jv/MNcGzfwWy0d7eI07Wstq6w8mXWMVTLZPWoTRCIyKVTUUFBaob1q9BHMDh0+/P",
-	"P/6759/gY4TTNKijexjoFMR2KEjLxjFaPdes70MjfT8G7E8EnmniU7H2Uh30ap1X4w5s98hLxEWtHLr3",
-	"ih7qEu09fnDQPwIGZmUCTX2otC0KTdBx6STUvNhGGteJxK+I8rpi3RIcV4HbctOdBoJe7bQLCPlG6+WY",
-	"eaOWcrrWEvasiEFyZUoZb0Sd1xBTU/U1FkRVZcEW1tHU+tkmX7Tq/LzYBfThglPhePAvK/t2gsdlBYgP",
-	"cdlba2G797/yqEG8Pi/LxpZlm2wynZM0D2vS5YjEPINkBlPPfh99zVVVfPbQ2EZGPCkDXPx2gsiEJtVG",
-	"3PO1i6rspxNuzfQaBC6YIDie6nlUH4Y14oPSki46ZuUgYGJqsEHU+kABeb1gex75sO8NyDsqlbwEwgHl",
-	"XiojXjlWZW6oj+GRoJngbDKwH1z299FzQ2gij+gtKjRGBXv84CBEhow+uECJuldXlvrFtVJZuiOCL0mw",
-	"K3ppvdAwscfIrO/Z6AppEmeMHQ6WdE7U4ClY9upTL3V878DwYWhjjYJuK8Ear2VQVv0VUS9J785P3vVD",
-	"6YLTOIXOIJMeFZwJVCCvRUaZbxSywbY615q5d+F4h1YnWaUVaL3w5fykevEeRdCFpmvdKoamaRqqjiRC",
-	"PE20ENqZ+LmoC1LierVp7TybO5La5cUOb5y++cGwvZSEQq/PnMH48cGXKMVSDayxYWByr/p+czZwc7B0",
-	"jmZ4DuGkXkPBii+4kE5ca6Nbh643TO+/hK95r439x3zUjTHQjGXE4kVFHYSw291K1EIE8rrWNUtBy5Gw",
-	"g7c3D6LHBx/WSWgZGfpJWzY0pn4NJu365dzLWd4FO13I8t7W/mdTybu4fjNU2ea6osWfyRJqjxCURnct",
-	"pD6zRTIdSZa3x9ZaoqVcZbqfEKZ/IPXU3F3ZautREHcs+9S32EC0GZm5ZlWLrfa7sPlCyrIt4uq3xtJC",
-	"F0m0+G+T/auc5r6RyngKCrZEUvHc1am/PaSUMFcj5YtQcs2vyCsNo+cViHbItK3NIZTdvlxIEd5sw4PL",
-	"oqEzIhw2Il50Y/fRDErzItNgroa/iI9RRk1I/ebkfYXMtJvD39BoV/ar6U5YekGvS3lURq5ES2dC0ksv",
-	"UKRDGutGGt7Yf50kH9ZjUXV+bRjT+W6A1uaiZ/PyOLSY9tgU37JqueFM/V3JKOWZrRRS1nVVWxBLoMxA",
-	"S5m073WTNC1NNmxEqaYkW5Y/n1GJRyl57QoedM9FvRlu7fcMd2Icj49CLAoLgq457URMel2IYCNIPh6j",
-	"PRtw5Dih8bmYgIoyzGRLuAzb6hQWUHzOdOqsCoswVLC4KgIIllQwzIF/wVRndxW7y/eWYQLGLyFiR9JN",
-	"PZazQbqxxmCtViWJ066qQ9Lon+edkBq9Zf+Cy06qR0gQVQgmbcSEC8iEGCYTS2mCQCGmwkaB3p5aQ5Rq",
-	"XFVCCsvDtlTSDrH3py4Dv2ImHC2A+93Lw41UgLmgQ8D90ndRwUsFRQFCxVl8a4ipcl6bBbIygfv+pLGq",
-	"KWi3tiu7f4hjyAgrugtfeOo7SKt4ZjejLUtbsWHTGHRrj6lreDy8uRL4uw9tQxdclUW457+JAAbGGTn0",
-	"TGgmNvjIqC4zKkk90tmkWTStpUy4rBbk8lCYyeTcNh1li5CHJ37Iw8O1IQ8NE/DxWJKGGQ7W1PS9zyiK",
-	"YI3gVZ01btkfI+A9MuFjWqGoYQoamSzQrnwbGoE/k4uTVP2uHGGJSpcrFS4EvgRYR0UcXQhQEfdo3yZC",
-	"HAqCQ1pNaB/VK8N/Fvi7Xk1DWaRFflXpgRU22pGkQMmcAGHaEHM3LUR0r2AfKpTVLQt0F9Ix+Npa2P7d",
-	"l1PVbR8bQqsb5G7BdXhT1q38MLRwEwjUaDV5tPa9UKmopNcchXEMCwLVjrkWH0lZh9ype4zM5EJszLIS",
-	"59DPDElC8Le9xrBBMqDLs+ykLnUAEe5OFwmi8Epc7CSRwtwfwm7QIxs8I+spU4mN15EuNVDvUj+RoKq6",
-	"nPqtMHQmqCIrxdT1uGYI832iWhg/zmBd94YeVem9pcpjm6Ty2mHe/l2iiLnCCkPKUuNwKBGaTWk89RON",
-	"UJVAa7Bkd4hhZbJt4X4t+Np+DLbs2m5sQIu9H1oB1YPOp7d7XOEIdfXkO9D6Te7BQjkTP5Ie7dkYRk1d",
-	"zcSRJcHwk9eaoL+lHN8aulzqs/XorBTHf0WUByw7ogPtrqy76zp2fNC/IOCJSqJCanVvj3Fnukmwwv17",
-	"0K3WM7H6uQH/2uj2fTvgna0wCofUuDfPHcD59sed89WuK4QuVue2w983w71rRDsnJgvUWT+dXQ7Cq01R",
-	"RUisuEOKN6wKtvzkQP58odDb3UiSi05kA4wQp2hMmu36MC+Xfg6YRtcWvGusf/M3jijmhErnsLkdqPch",
-	"CJyjlh0c+nSGLs7fPBBEGimgKZAO4LHWd+XvJf39uclfrqJyERzWvaS/1+8r5PC9yyx4606+C6gIdvy5",
-	"TT68X/wDmonUcoppZ9zPRAFUjVEcejsIssGyJs7Oi7DzUp22BhbrSfSVykZv72v7zrZW9k2Kn93cfx6x",
-	"yYxzXrUnf29eNcfW7sePZuHRON1NTSWZFpNONLs0rYYfL8S8tfSy20fLOlw4pgbU+p0aVGql1+/YmtIs",
-	"AJn1dJNVYEwjpXZguqSGTCmlF3TLuwyIQAtUcsE40iIj18n5t4r0hMTceLoMX2+glOvd6wcd1LX8icjy",
-	"d2ZVsmJ65PQmLQhCJEhIcL8d1DpBYEVA9jmdsFeF2jAQ24TGVo3W4pRgYYS/+0mQraK6xyZ4SpYB5reI",
-	"kF0+qpNd5UTX+4z9JBKiy+z9W1yr1bu6OaJgi8EGhA00GSyL82/YZPCcKHnBIPA62GlwsxaD94gfTm+x",
-	"tbb82glHWr2RgaKV26oV3sabFc/jsSIifGKXVl0mCXp48BBd3lz4zQsveqaYyofLqFaSa8rTxJYPbegK",
-	"uXdJcp59q+8jQk9QRlmhiOzrW2YJIhRU88uYJ+QS7Un6DiV0Ap4XG2F1wZZCxU29Vb/z4OU+OkZQncG1",
-	"OlwqNmNqN5h59KUYAFNQCTYlY0thx3Sspt5IkQ2RdKr3wiYjN1OtaE02xoOUTyhzGvtlmf9eYolrBEaY",
-	"gjOHqJBQiQhDp3xU3BVBDDSd/GmRxQhhCxdhCL4/bviVoUcYyJtUJC+xwFoWvF6xAgwNXuj41hjfFMjX",
-	"wE2LUUY7DpHYMIrANmi4W1Up1HwzAGXw6Losv1hF3ljMdYF01nprjHQuFKEb72ddsxJQWw+KCu8Fwvf6",
-	"R+AWXVgWMi01W8acBoBqsQz3qtIlu/dA1zvn7FxVOLX9Hsx8y41QTC2iQhJZVpm3h+xseRsUzVrjr7IN",
-	"W8i47j1evJ8htFVZaUOEDi0v+KSdEbG7kPe391p5M6HqOVOi6/IqNlSWMJAcuorSXWglJ0lcCA1vcLko",
-	"5ZPGGN1mwLNoAUNsGfDQFgYJdIhrY8l+bt+8dyOrbWrXHXC8yZHi6OEBsoexI9AQJCZMQfCLm2l72DAD",
-	"dAAcK3NcJcJohOOrieCFFvlhUug8oUUgk9W62E8RdEXKLPszbhjoBBAZud1DDCO2p0T2TU8Nzsp2cPvo",
-	"m6rajykgp6qgRSLQROtgmF0wq6GVVfNc60DrDPJbzC01FwS76D+gBM/lPnrFiN3hBcOQ8UQzcmhzvW2p",
-	"StOJDpzIphVdVOa/l0HiZfOEL0NKgW/dtpAc9r92yIUdxoTpor3VcncLsvgLXtVzb/q4lv+1U3HdbAUK",
-	"pQY6GH8mAb22QaSCrRSmHKEc3ph/rIr0K+Wrpvs9uIf77axgnOkCCgKWR8rug3atjxx6bu+qHRP07nbo",
-	"d0gNXvIz+8L2N/1uoLCoX3Xp1BhRhkG0W0Kh0A1b+hYhqQTB2RIKPzULGDyjMueSOmxuRtSo95uB++j8",
-	"18cb9iXdORFwZ48wcl1ffVhEexgpLNxy+n/VsOmVt10ppJ14792jiOYVRO1WevfOoQtS9ionfoFQifac",
-	"fZALZzLsby+e2QKaO5TPjqEPVK1MtMVCE0BVdaew5UkS0/YHgqyk4rl0NcH6VYLGBcOp5GjKZwsVqMFL",
-	"xGwG3HKNX1q1GnL1iPVvjw++XCjqa14amFcu+80C0h0W1r2fMAAfUdZB/FFZetk00oCSGjaFZqFIdBe4",
-	"cWKSKCTPiBZ7FQdIKXsU1YT9PVmWJvTAxbaS2gZjlj2zq0ji8Kb6o1U5rVWl4wNu3G/K4tB7XJQwXpaM",
-	"7ndS8N2OVkc5YyNcxtZbnOnt2FkgUMM/+87Kci1dtwalQconq2urYJq2NpStyGkvW41LE95UNhhnXH0L",
-	"v71tUTvj+TscK63w09xvZtZUHUPxplId0M137XTQMgBQEzRhLBEe8ULZXiMYMa5oTBBNmhag4aBpBQ3F",
-	"Qm5jgPy7iw600Nlg1byjGEEHHymfdNanIqCAg90HhAXNOKY8Az/MbErYLcQpTNMdG0IdlRne0NWqfe0u",
-	"d+lRNfO8JFLi5tiNzDzuRCRmxNybHdMFbkukyLt7uK4GnrNLTmP45WpGY9+5T2oCS+i6gJfZV0e1/Mbj",
-	"kHnOeWSpQIKnNVfnHWpULSBgeFNIIqBqAt8qm3MtGJvxbx3hWgQ0w+c4nqKJwEzZhBNbAxnOHFQ1Bk6w",
-	"Odq71D8N7LuXETJ/u45O/bLF7gKJL034pvRfiqWyrtwB5FujGDPGIUgmIRlX1mJOMn692KIFCv3DR9Di",
-	"BarIQoNZalrOluqkC1aswRN1PYqXY2+IxdQznu6sPrk/w53H2xgasAqZK58IIzODcWiPaZUOOinY++h3",
-	"l5hjpv1MmrlMq68sV3OUUqnsfEZXNG/uSD9sU4txOSP6b60iI2F4lJJkh5UZvbqPBjfXpiLfX6yFUYGg",
-	"fIb992r4+Nq+01qfJK2Tt8zQ58oYnRo0nRgrMuHwyyajPnWfhbRELhJrr4MQRvChxXFRda2nKiURSHsR",
-	"+vSHjz/KlKPvSMJw/PHHCMmcSn798Qf0nuFPf7jC0K1fyoKyCRrxZH6EYixNm7GqgiXEWtEJ49BrC0Of",
-	"eopTZCIpsYYRuXEBy4etClh+ZcJQqUQJnqO954XG0uGpwJOC9BFnERrNUc4lVHJOsCJoL08xY3qhJJXE",
-	"lnlK+k3rGwsIJApw7MTAw9olmsgDUzsqTovE+NPDK25pPGixhr+7cpnr8UajfLi6MSkVaEs2uqKcQIs+",
-	"k25YMK/GKRFXC1EhERrT1EYaQxT6pNao3SNsAbLqPd03/+7UJRGy3JsD3ZHEZQa/l2BUu68GbpsIPO7E",
-	"x/6Nlm9skrO12+1hM3z/NtfeQm4K8MjhjfnHmnAH7853iqaNoX3wtCsjiD320vzh+gpgpXA8zYjJ6r4/",
-	"BFzvW7ZosqJSikmC/Gnh6t1CC8LSdmToso+XM7YfIQwJO1a+iGw9AjMhKOFGKSPXdCH37u4xe/syrLcA",
-	"yiAHsbU2fxrkJILLM7YL/Z1WdJJuK4o6As80dCDOyGcS8ZlJELBtDlloFRp2rax6G8hx934r2PGI4r3D",
-	"z5s85TgxLx6XC1tJ37IiVVRrJUMtOQ8gfHDbDG9IdWgVxlVX7OG77ZK6u5ZvvFNragmjOMii5YudoASM",
-	"hjBKeFxAG4e902dfRejZq6e/idBvXpz/JkKvnr3W/zmP0OnXv4rQP50+/5UJjNDH5sKEvfLu5lBWCk0Z",
-	"fjfQqutgNFf6RB8+PHh4cPDlF3dEdivUGd5Uf6yJY3gGvwdhfF00w5mx+HVT8jUDEsY8QDBBoZamMa7Q",
-	"nChLvTrgb9HqOMz1B7KKe/BYETUw4ZOdhGQ6OL6nSEx/+jsKxfQh4a9GPA47Z3xc3J23cQ11AIuonN4/",
-	"Uz01C/kbF8pOuVTIKtqI8Vnkz6DFsTEXoA06i6GiGUF7cH2yapMDEhVOb6Wqu5u/DW9xikUbK/dZ+e49",
-	"+kHqS+m8NYfdYSflC0GTuybCVZYreZ6kLAZYmWFp4bTewv2vx2zQBegNb9w/WxiPzipNeMcEpoKx1cDS",
-	"lTkpBCnQFAJNCzZB3DhfDCT8dfNN4d9hE89cnXh8C7iTUCXh/vmlqdbwU2GXM0yBXY1NARbgTp1obPIK",
-	"YSSh8ojxW4ArqzRtACO9X7OWwldkkPAZu3+YeI2viBaVb21wvW1nkwd/rZ1N2kG79WSXiWgduOrwlQZn",
-	"K3Va8q2BCo3ImAvbfoJmroucqzR9pwKgJEojuVzPZuH9c/f6zu+rPl1jk2HzvGvPqqy2eb/e0nUOmOVL",
-	"2ZU3JnAfd43C7UDCGBm7hAzroFFdAYj7eFNGJRnO5ZSrNpqZOavygzu6GztfU0wEmLfwXJb1lQSRRQrW",
-	"v2si6Hhuq0JQgaZYTlE8xZR1jdsJpukclWeJ9nLBOQQdW/28vxhFYbMQoFaDWR0sDFGJKFM4vl/l7O3G",
-	"4DO8SfD8Q1uKb7+6YxBqRG/7vCsVK8FQe8eO6nnuMeOMxjhF/3T+6uv71q6CaKRFllqgVxnnVdetEjxv",
-	"Z4psiPtqD2CmUtnKRIgF4PK+uCP48mZsADFTt5SPkW3pAOGH0D6lVoutE9byaz5DGWZzFFNF3xNmav3o",
-	"qVQg0Gs0d1VFoSWWSQ0ksv/TpT9txEtbt/oOJMuFme5IqFxIgdAKQEB8WBvGXkoNOxYsA9exqzL6bpJ7",
-	"ifRpCQzdi5NnpqpCKAPy1rDRQqJU/IqsMe4f5/S1eatTsz5kC+FRSs5jnpuf6gd+Wm5N2g4DaUoEyvAc",
-	"5YUylb5M9BNsAvid8xAs9cBazJTdsJagPYKW7oRoaXNtHQzmOlwgjxEvJYkFUbK/Iwp0fHpipw1JulAI",
-	"BPaweAewxU3A0kyyw1ImUMLINHyKsYCyzsqdKTKggDiLyZEpfKEFO1AsqLSIbStSU4WwvGCXx4WackHf",
-	"Azwfol8SLIiAvORv//K7P13uI3O5kJqQLwKrIFCMFapjHyFsVwH3esEyzPBEL8+euy0c1VSHzDUbm+rJ",
-	"bCV1LpDrRoBKnJXNhVBKEN4NCXfD308RlPrsyUrsiiqx3mAWklNNaSFfQoNHl31TWIVeW6BKa/o9vIH/",
-	"W68ZvyI7yDS1M9w61bShjZ1edQ1Gd8ToK1Le6LWDJFfLU7pg8HrAGiigParq1VgQVgB7/VtAiZ6ViGt3",
-	"34VIe4e9IdBLO+SNu8uyxYm+61q3HOn/5GqRez+VpaQ/vP3w/wMAAP//",
+	"5H3NchvJmeCrZGAd0cB2gaD+etxkbHhoSW1rRmpxRWnbMaammahKANmsyqzOzCIEcRXhB7BPe5rxqS+O",
+	"2EPHHvY2EbMXtV/ET7KRX2ZWZQFZQAEskLJ96RZRVfn7/f9e92Ke5ZwRpmTv6LqXY4EzooiAv56+y7lQ",
+	"zxL9b8p6R70cq1kv6jGckd5Rj7jHUU+Q7wsqSNI7UqIgUU/GM5Jh/d2Eiwyr3lGvKKh+Uy1y/a1UgrJp",
+	"78OHqPfPAn+n30yIjAXNFeV6qq/fvD5DD1DME4L4BKkZQTwnAisuPpPoUuDvIkQOpgfo8b8cPrp30ItC",
+	"K9SvrV1djpUiQn/4r4//5fC3h8Mv317f//Cz4Dq/5orGpPE0mHt8s9N4aTf5mjDMms9eucc3m+2sGJeH",
+	"/op8XxDZPKUon99sTrOzV2SyeumvZwSZnX0m0ZtXz5FMiyniAr158+xJwx2b99euKcPvnhM2VbPe0RcP",
+	"ol5Gmfvz3uoCP+iRZM6ZJIAEp4KPU5Lpf8acKcKU/ifO85TGWK97lJs3Pv9O6k1cexP/TOhd9v7LqMKy",
+	"kXkqR25cmLF+DCcMESG4QP1XXz1GXz589A+DAzg6+60e+iSOeaGPcUqlEth8ed3DSUL1v3F6KjS+KKp3",
+	"McGpJFEv93667pEM03TpeO4/elg7nwcr5+POvf7Z4eGGY416OZZyzkWyeuv3Dv/yu/917/7PUTzDAsea",
+	"+kSIcYUwinmWcYbct+ZnfQ2YMsqmQBb0ejSMkCFsKPIXdu/w/sNNF+5Dzm/tqdhdeqt+W37Ix9+RWOkt",
+	"neT0Nb8kcPD1s40FwYokJ6qGEglWZKgoDLxyPvaTXy5aYJH39lN3iyuvkHc5FURuswaatJo8xVK9kdtt",
+	"z33zLA8u1gHVygNBrvjldlPZT1qepIx5bi6NKpLJ4CLsD1gIvIBvFFaFQSJWZBpscKzolV6NOXVDI2EZ",
+	"HuQ0gBysy8KbXU05hQ8XkQdW68DxMby1LTXwoaWOn9/MCANMU3p0JBXPJZpzcUnZ9BhhhTIuNbIuCBYI",
+	"zwhODtA3VM14oRBV3pcpvSISFUzRFNnT0US93a06CCHvcJan+pkRT1DCkcyp5Fcf/7fmF3/+f+PFMhHY",
+	"TJ0CUFBNZFjMgSRKUTaVR4LgBGhDKTz8Fg/fHw6//PZg+PbzI/fH8O3nPwvtJMPvnplJ3Mrcn0uQFvUK",
+	"Rr8viH2s2doy7NTBZjNUJKu0SpJYENXAjO2N66WjPsl59u15cXj4IKYJ/J/YP80Y5qdBhOSMzxniLF0g",
+	"xucHoUNQjnCu45ElgV3etvk6cmsP7rtIqHrKlFisblljq+GX1SW72x3GM8ymJEgrcKy4CFIIvAV9SojC",
+	"NJXNCNpMgart0TAdleT72kIoU188rBZBmSJTImBELKbm2tdTJz0i7M9tH+aO3BmWA1X7Ct+Gmp0KfkUT",
+	"Ilbvw/Cd6i4Yxe1IwLOEMEUVRnz80x8wC34lFRbqjUiDhE0QoE9jweeSCATvSvhJ0ikbUnaMMrxAMRZi",
+	"gX7ByDv130Y4z0d/+d2fUF/ijAwlVQThPEdaLJUA9IMDYARukSNcqNmI0yQeBTe2jh24tYfO9AmVeJyS",
+	"11zlVnbfSPPr+3/6DscqXSDOQMcCXQuzpBS39DaW5BqekCW9SStN6O31F9HPPwSpnS/3bS2ZrewZxJ22",
+	"u+1C3g2Kh6Hb+IqSNHmqxfZV+J7oZ6vw909nL79GOddIKRBligPgWT0r0jKt/rvUyT+TyILFKkshUuIp",
+	"2YzNZiXVB6GdPGNXVJUaxY0FW3IHEirVW2gtAjYLnzy9uWiYE5bolyvZsJ1EuKSJmLWsCoYnquef5PoL",
+	"PYljkm+LOE0K33ao3gK5q3XuJsLuqNCmmE1XkfM5ZtMCT0vrk1Ev0W9j+RbIu73dWMIfgTuN2h/cKpyt",
+	"k4qsAYWnpC5NPlgnSzbpuWbq9VBzKsgVJfNVarAJtRPv2ZjzlGC2I97PsLQWj7CgipNEECnRDEuEGcLm",
+	"3QjNZzSeoayQChg6ogwprh+TXHlyqbc4QzrE1000oUtiYRSLxqnM47O0mG4m7N67tXEb6Uh1Cb7S6p1z",
+	"CCaeU3ZJEit1LbplD6uXalEOmKCVHdEUXxE0dxoptStBcyxRCovrymCRe9LqRsnUveyucnUv7g3LxIG7",
+	"UyURTcxuqEJUIsZRytmUCBRzNqHTQpBko8BYrnRpHdXV+6zCO4vgDfMYp/Q9SV6TdypwwWHANqrc+mWu",
+	"Uspq1heYps/5tEldU4pkufKn9hSZHWBuInjWiHWtjWBsGvxeH3ApBzZJas+SBmvXpOH3PF285g0qH1Pb",
+	"bH5VQvm+IAXAmR6qF/UmmKbwN+PqW/gtxN1kYa4vTLmyPLUcPKD6N/zccCUh4ciH6HIyeynmGGGeapWe",
+	"4FSC0xpIfFEJ1DhNX056R79dz5RrEPwhWgbhmcrSX/Jk0XBa71TDwxUqb9+MqhFXd/FW74OEkFdMSoP1",
+	"FnJ6S4zISDYmQs5o3l6WeVF+E+KP2QQ/ZVrHTcJEtdA6u2b5as6HEzBPOL0d9V+/fH06QMZEscLlswl+",
+	"VZ5r49BUIqnwZBIBs0lInvJFRphC9k6CE0+4MF+BLq1mVJ4zSaSknMFaGUeSxJwlyHx4hMgVEQuUE5FR",
+	"eG0Yz0h8SRLr8dQfYibnREj08PDBObtwLic5yiZ4SJjgqV7W0IHKhTWyKrcReEUirBBYL4qYKNS3a5aI",
+	"snOGp5gyNKdqBl9pRX9wcB4+vEYRSKOhBpNXThSqnyv8jHihJE0IwtbVd4TcZ0OcZJRFpaP3CHy7EfrL",
+	"7/7Ui7YQqwSJuT7Sxzwh8pWGa0ZDIv4bVkiSIPc6bFpGVrpYvVgqEWcHAWNaC+3Nx43lc4o8xKzBfB1M",
+	"g9QKht1GMO9SfNWg9Sxp5/X1D8h+1yCaNu+zBKstlMLOVKu12tSmlQOBW7mlTu0OYS0hqiIFtr4mL8ZA",
+	"Gr1i8z1peJVkWwvD3jRwQbB1yi9bfheo/0Crgo8ODz2/8+DYCuLU6Be4SKhCKZ9aWl7pJMZWZ9D6oO5v",
+	"ehTQ8ZfhxawreIQ8KVLyjE34KsDUNrEekutyfMnEPU0G4lXGHIu1NrGt5siLcUrjMEPNYF+ITyaaj+V4",
+	"qrknRzFV9D1hEvVTKpXmedbX6MJAUgzmM/hiEFLZ15jP/VWUqwseesFoTHOcBrVaGocl1kuevBzHSy6J",
+	"R188+PnPvwwd6aUNdAo++LpQS15HYH7t3CDP6ZgIEode5peiwaXERd70+z/zsHqS8yL8u4x3MXw4y0Yd",
+	"WM6IqhT8zLsYhFNBcLLQIo1EJOdZ2LMIP/jHc6Ylf/XxB8E+/oiyn/4oQTNYj6HubktYgtfNqblTjVyA",
+	"WXmB5iiCELY4MzJgN8EihRCkyRbmhE0gm1Q6h0JQlNvZBF+f9hRQC9HE0Wq3hj7jCuwc4LEd+N7+Rtt9",
+	"3qhWnxHCtllqRtSMB5b7az6vrXKOJUh5JNGEv6/Xi6UsBGaxoTmlLd9ZuCtj9+eKq9z/24mTQ3CW6SNW",
+	"RDCcBhmUFoVOpvYqt9R7vROpm/PAP1uNXJ5DBTchCDXxjQHrS54LfrUdfLpvWjpgsFI4nmUuCrWVqGaW",
+	"e1J+GSIzuFAz3k5EjXrjJvU8xopMuTFMbV7RY/f2bqaphKT0igiSvGRh7E7wAmGU8LgATTTnwDXHC2TY",
+	"GzJ8HYENV4MxKkc8Api/90jNzCATRQR8D8EdguAUrJJ5ipnGhPmMpgQC7hbEzTM4hh8yfbealaM5IZeE",
+	"JRLkoxlPaYIXciWoZ8NGXxGpnuBFWEzz3jMWUoWwiz6CffQlH3OFI8RI8tMfU+L8pnY11uA6OEZ4LPWJ",
+	"aW3aHyDIRAgWKSVSvcaX5Amfs6bbmFAhFSwDQhHN2Wd4gVI8nxRpukBjghS+JAwlfM5QX7krhNP3Njdo",
+	"dWoTmpIXWFzexE7DBZ1S5hsA+VzLR1zNiAhSKfNFo8XUwEZj6BhVSANXukBzff5F3j7oy0LndtF/EyII",
+	"i8nXhdONA++k5Aoz9YapkO/hxABKRjBz4WqTQujTsTfcfgOCXFHH9Vehxz11Qi9I48foEI3JhAvikPMg",
+	"GMAjlTWwbqZJZ/AqBP0YcH5V6kWr4pMGVv1Oi/uMcUYArtsfiKIqDUNRkSfbEcsQfzSH4qaxRN0j4SX0",
+	"14B6FWo8TPMu0eModVZcrb3OzJr5rMe4VgVCE2f+2gqyS+Ixo5MJSdBE8Mya6uDtgzVhwnuIsGi0XcgZ",
+	"vv/oi4DMRd6hs1+fDO8/+sIJietWLul70iqSbY3655+jHbFc36Zg2iVmvnoNCo9TYyeVR+hqMUs//vDn",
+	"Hy41b2b4z//28cf3hH38MUKCv8/5T38gmmtNKNMSZYQ+/sd7kmllJE8//sAidPXxP8c//VHwq48/oPJb",
+	"hNF7fPnxh/eXiwhd8XS8iBB/zz7+kMHT7yj7+J/xDH38jz//G07+/H8ixDXws48/+gKrXhiWlwuw2rzP",
+	"eQyReoWeng41p+9Fvff4Er+HV2CWXtT7jjIyLAQG3DHD0iBjsDkxLC+2Nfk4aWtJj0gxZUiRd+oYZVhc",
+	"FjkCBQYEjiUzy/3Dw2Awxe7ims9cl27bBBj/gN4z/NMfLvHqUkIowhUJyzTYiW1OWDMhp6h/SXJVGeEd",
+	"3RkcrAQ0H67l6wmZ4CLVWGM4+258fpVfUSkLLTXpyzM6uvkCTON61FbnUmPqK/cPsqd9pZTZDCuGGUHM",
+	"lbNtQscDIkF92p9+//FHmXL0HUkYjg0GbQ7aWS9EuK1ofjrUPHJpMzeTK0o26i3zwWa7o2OLJY40k77n",
+	"VAZYU6mabaGjBQ1AXOE0rJhnmC3seUiUYRUbZJjQ1IRJIpymbbwwsEA3U/M+X3kS2krYwV600k9D0dwu",
+	"32it3uEI3f41jZ2E++0l9UC0fIPYumLXLyXFTiVQHxTtebcTYM6cklDHMyziGb0Ck4Cnm0ryXVYoPvA4",
+	"RiLwREsMNoj1W2PYwWnPJCMmhfFTGnamF2oHXiMtgJJzZrMttpQa3PTNvvsT51yPUyIujf3ReHK04D5A",
+	"1jIlEcHxzPHfRnWrycmwso7mGzDbZTiXM94s64f5bYwZZzTGKYJQcWLj9THEOc709dUlaknQeKGIRP03",
+	"r78a/nyg+bKd4AzE3rCS4L8RRKkEL1YQqSFKc9ZEITTFcvGbq/iVC3L1a/t1KHiOXFFeSGTsOXqaY/Se",
+	"CC4h2kL5hpiwT0BD+c6aZQK5WG6M+m7spr0dLB9o+XdbIAlz3rHgWjEPmcnqhqgJL1iCsOaWJEFcIIgq",
+	"MWC98QbjGabsGVM4DoDkU4iSqO6ASIidyPJCmcSRiluXjtOGINsdxIjaGZ0VWYYN71tmr3mVsL3BYGAl",
+	"BH/PLa/ITb/qoW26H30zlKGnhX59dCrwtCCtbmQWxIqANh1AkjICyf5mARGeBfFkI57uHZE2XYApWDC2",
+	"FSq2YB0QUCuyEM947B4h6dVDkEjNsD6rK2MFHxPCNEWOSZpaZZQymmk+ebhRGq1mD23QFX24sRu6vZlm",
+	"e7+wFQG85KuVqgWcpZSVGUwOMGs+3Dmm4G/QdBujhMQgLx20cQzmPC/SMi8pAJumEkSrEJ8V+nG9qz/Y",
+	"eoL1qa272pfMhFpsKe8kGWVPm/Ja/Cy8f/3H83P59vN/dP84Pz9w/wym5cHIX+9WysEDuKVEwLfXX4Sz",
+	"AE30R53ke7M+PFybJ/3osDngqQ6ET4zlQ5YBOh7sWU8Q2Fd4oVBCcSyoojE4rFazud/2f+FyuYdvrw+j",
+	"L+59cE8Gv/jZFhEEbvORf5/+FawDnNclVAdA45nJcwsHUYBfAaCOsukRms8ImBoqaQmGAOe3zZcLM+v9",
+	"GZHXUS4/KCYcDECn7FnQS6H5LSNzYpN+hhRiIaiy0bztrSwhqN0Y29JsGW8K0YNVBSxIhOepAVeEkeAp",
+	"cWFptiBBo1uoaBnoeGbeLb96bOyQN3TB1GIFKyzwgmTKUPwKM8wZ1L0qy4sKocmpDbswb20rE5hwiNOd",
+	"U5SjHiPz05tkONeEhKXl1Edft3sIurRizJZnkN9g82URh60YSEMth7WldrwqTMshkaoxB1EILgJh6C8Z",
+	"QYQpE3KvSR9OaYIgM/rAjzNfhz9etneABFAmlRYUG+xTXp2tNdk57Y1QlQwT9FFZhQjpl2zRtCqBADaP",
+	"XSmH9RdlJB5n2LIrDd3WKz8AP2TzSELpAWeUTVMyLKR1qx0bG40geYpjIhFGr1++PrUl4VhMDtBZVWcE",
+	"KCOVNlHiYIt8gRVJPWkIbj4Dw9JXkBTweIbTlFiKEzBYWFgG5irodKbKAGKbmtqQtnJk0kNMWNqCqAP0",
+	"ekbOmZW9S3YWc35JCeSnEHWMJpRROTOc4uL05dlrNMI5HV3dG9mhRtkEX5h0jjVlf7YJqluqlWPNhTYW",
+	"rh4C9zbazDTX5uOcpHO8kEiJgmw2zfkjVYvdlCLv3223xTT8ZJROCmr4A67Q3jrpPWyVdm8EqY6LanRb",
+	"BySUub6WX9QLG8aE5qqp7MzmvLYlrbyFDFT7ZPP6ypNftQ3juDk/fKfwwpgmXdXvaDJI7Fv630ks33CL",
+	"a7xY+YyzJlbeGEa1rg6Ii44FSqkhosFfskXqznbFAmAETz/1j6YmqOsbjmpwWCVt1WT35ZIkLWF+l8iR",
+	"mDMZ9Jg8Ng+c6q+IyOSxqf0wJsA9GvTbOpptaQwh+7DOWMyq7+/ZT79/GbKpLRkvwAzz89sywzisWQrM",
+	"idag0dKE/to/17yvPxi+/a/B5c/JWNKQP/M5wVcEkSxXiwN0YmR5lBv9OeFgvpWEHCONRdauO6FpiqhC",
+	"WGjYALhFWKIxV3L7fK52eOIgN4QcTWaeHWj8jEu1JXHcN8XeySaytRljjTWiJFErdlyP2pmD20TGzJw7",
+	"VShavZka0XgQskIetCkjuXqjN7PR1rHLpCSCTVXOqYpniLNjlHimVsYZqelcm4jKp2/N9UGwiqfzinmt",
+	"snVTA/ZtW8NwM3CZyqYBYwefs5TjUAIWVjPHG9xbNpPdbEPriokmwFGDoWRzhbbl5HlF07J2TYyZZrJu",
+	"apBtWtZiAd11L+Zla2nZtnqw/aht/eD28c42OGZduHN9jF9CMMfK1y2qe0LhyO027oO7vwhbHOoIwCdC",
+	"40L5ywE7BrhGE5ISEwS0UldGFIwZHLEgWFaY2a4kXknF/ZttRqNTwSc0DaW0mWphYaXKMPHmutr2hdNG",
+	"rWDPalHYIULZZcDSZpOnN2sE7sXQYbJgPPATKvMULwwR7rvquQOXfRVjhVM+LUhjzcrtPdDNNQ7CLtya",
+	"wLi158KaO+sOjCWPrzv4ZhiEWhLBSijI1S0CDMc15naEznLx8YermCA+hoyBf//zv5GEffzxMkJQ2RgK",
+	"8ZZmN5jKlE/R8ktKTNSgfTGkW1rJyQ/Da1XnqP6d0d9Wyx2RbEySlxDeuG1NkRtmAdVm9ocLl0kKbWdb",
+	"F31JSzboDKu0ZY3K+LP/ub3WuEyZdle0EoPcO6vE9dtfcr+YBwinKZ+TRMt2E6GJCAQxmSRWUx6i//js",
+	"1DwbYhYTqbiQgyYxExbmbXGmVC6PRiNPjO4fgfz7eYO8VwnU9wMCtUdKlu95edZfHI1Gm2OhvCNuJh9n",
+	"68xIrueALKT+FRhqnHLZYE6qR77sag29ZY0teDT8kuxor+7QYxlemcof84TstritnQEB11Xjsp66KmGr",
+	"N89Vjgs1eyPoKrbaZ0ejkeIqH5GcZ0d/+d2fjK+JSlkQAaU4QqDyvXA+ilUP2ZtXzxCWCKP//gp8JRHC",
+	"KMEKH9EMT8koZ9PjMZbki4fozavnQThsaFvwSyzJg/vIPI5MfPAip2xaVdjGeY7GCzTDbHMRJDtN5B9S",
+	"ubPVs/4A3t8JD2/65PSZ5vX6vCKr0KaKDg37RnIhFcnKiGY8JSzBIBw8fk+gim0pIFAiD87ZOXvM2RVh",
+	"EK14dM6GyGDXENpBeOXjJLTeQAVLiEAXzjdoppWja/OPDxdamxMEXVQ/UKiFf85QoC1T/+KyYO/x5cXA",
+	"1TKFLk16GSZQuKpeF2MhKJHo4t2wqnJ3cYQuDLm/QH3MFpyRQYQu9CHrLcWab5sntjbHkDK9kkISAVNe",
+	"mN4T5uhN74kj85PpTWB+ukCumt544WUC0PdmaSlemKyiWtGhhGfYzNa3t3HharZd2IdwT+VZlk8H4LF1",
+	"1Y7A0sjnDIoSV+dRHWuORRknaTbikhG8oHaujrV86A1JJVRfcKBiAagqEvjQXAMEQICF0zWSQhdNnasu",
+	"XKCRNFEDFxqyL2CcbwTVUmrtZtxpOl+19UibSsvE+rrtw88kenz26ivbTcSctd78xW+G+vch0PMLNCM4",
+	"IcJ4qVMaEyZJVSWt9/TN6fPhvYP7XiBETyOSRqpe1LsiQtp2UgeHB4egRuSE4Zz2jnoPDg4PHhir0Awo",
+	"nrs264w3mhMPRbUaOx/cX8GuiKATSpLSiY9ZYiuCaVImqwAGrRZoyQbKLfIrIgijBjLMJVkQQBJMWK7a",
+	"kati7Qod1atZm8I0fM7s5zyFWzDzDyIkORJeOzCUcGLqZQhyRXCK5jMOI3JGDtBLli4QRnOCL6toBci1",
+	"nUBRxL5+MvQab+FM09CR+wXgXHClUpJAHE2cUqJPxG6hrzgfZpgthq7cKkhuJQ48S7QaBMslwpWcLhV7",
+	"Vw21oePadp3WQq3SPtTpPLTWWWr8dv/wfiAUASqHk+QYpZxflgho7uDAeFitrTC8qHIKrwGcluCsUNY7",
+	"cRXR7F0SITXyG8iLLc3SwEWlndVUiMZaidPsyhSZehv1fFrbO3LVz/Rsy9A/8kf3UWH5tjRi29P8H/4n",
+	"+7m3Wq+Pm15YF3dzpukaRozMA/cB3WAcdrtYWw6ZvTXcruP0oJu7WzQTsDfskvE5i5A1tQHNAhQH0wVw",
+	"B/2voQ2Ei8xf/tvwg/5kFYMBDBYWJlxg8z6AoSbztwKGh+s7BVCJHDk/rgVmZXjhegV0ATSvSEJIpq/c",
+	"lo5cAZ2dQaBQs5Gr+A6bnjb18XJxY1qvhu5cwAXQuFCKMyDfbpzjWj+kKTdunwvXiOhiFQSeU6n89k7G",
+	"Plu7isOtwOAmGee1PlObQv3MiGEhPpCMWVbkLw9LRgiC8cwDc6NcaCGmA8B5auvGVU0Oymnh8mLMyp4W",
+	"ILr1X+aEPXuCHnPGSLw7aSlNt6O6xuFBWB0CzggW8exF/eWo1kz4t6sOq0rwNSbkyoE3pEwSJqmiV1ol",
+	"wOjy4/9NwBCqCSpm6NlPv39ZtoP9viCQVm3lxO97Da1f7wXd+C36Djc2G16a2dqHd+oufB0cMaUZVbUh",
+	"S5iCUD/8zuSfuT6C9q9ANtrbO8TJWlZbdzj5Aqt4pmXSOpRGaEyksqmooEB1w/o1iAM4/PT7s4//7vk3",
+	"+AThNA3q6B4GOgWxHQrSsveOVs816/vQSN9PAPsTgeea+FSsvVQHvXLx1bhD24DzAnFRqyjvvaKHukD9",
+	"h/cOB8fAwKxMoKkPlbbLowk6Lp2EmhfbSOM6kfgVUV5jsRuC4zpwW+1b1EDQq512ASHfaL0cM2/UUk7X",
+	"WkLfihgkV6aU8VbUeQMxNVVfY0FUVRZsaR1N3bNt8kWr5tnLjVTvLzkVTob/srb1KXhc1oD4CJftyZa2",
+	"e/crjxrE67OybGxZtskm0zlJ86gmXY5JzDNIZrC1w9HXXFXFZ4+MbWTMkzLAxe/IiExoUm3Evq9dVGU/",
+	"nXBrptcgcM4EwfFMz6MGMKwRH5SWdNEJKwcBE1ODDaLWSgvI6znre+TDvjck76hU8gIIB5R7qYx45ViV",
+	"uaE+hkeC5oKz6dB+cDE4QE8NoYk8ores0BgV7OG9wxAZMvrgEiXqXl1ZabnXSmXpjgi+IMHG8qX1QsNE",
+	"n5H5wLPRFdIkzhg7HCzpjKjhY7Ds1adeaZrfgeHD0MYaBd1VgjVey6Cs+iuiXpDerZ+8aynTBadxCp1B",
+	"Jj0qOBOoQF6XkTLfKGSDbXWuNXPv0vGOrE6yTivQeuGLxbPqxTsUQZf61nWrGJq+c6g6kgjxNNFCaGfi",
+	"57IuSIlrd6e182zhSGqXFzu6dvrmB8P2UhIKvX7lDMYPD79EKZZqaI0NQ5N7NfD724Gbg6ULNMcLCCf1",
+	"ejJWfMGFdOJaJ+I6dL1hev8lfC16bew/5qNujIFmLCMWLyvqIITd7FaiFiKQ1/ivWQpajYQdvr2+Fz08",
+	"/LBJQsvIyE/asqEx9WswadcvFl7O8j7Y6VKW9672P5tK3sX1m6HKTuEVLf5MllB7jKA0uuvC9ZktkulI",
+	"srw5ttYSLeU60/2UMP0Dqafm7stWW4+CuGXZp77FBqLNyNz1+5JVFjHj825svpCybIu4+t3FtNBFEi3+",
+	"22T/Kqd5YKQynoKCLZFUPHd16m8OKSXM1Uj5MpRc8UvyUsPoWQWiHTJta3MIZbevFlKEN9vw4LJo6JwI",
+	"h42IF93YfTSD0rzI9Oir4S/iE5RRE1K/PXlfIzPt5/C3NNqV/Wq6E5ae06tSHpWRK9HSmZD0wgsU6ZDG",
+	"upFG1/Zfz5IPm7GoOr82jOlsP0Brc9GzRXkcWkx7aIpvWbXccKbBvmSU8szWCimbGtMtiSVQZqClTDrw",
+	"GnKaliZb9vJUM5Ktyp9PqMTjlLx2BQ+656LeDDf2e4abWU4mxyEWhQVBV5x2Iia9LkSwlyafTFDfBhw5",
+	"Tmh8Liagogwz2REuw7Y6hQUUnzPNTqvCIgwVLK6KAIIlFQxz4F8w1dldxe7yvVWYgPFLiNiTdFOP5WyQ",
+	"bqwxWKtVSeK0q+qQNPrneSekRm/Zv+CyGe0xEkQVgkkbMeECMiGGycRSmiBQiKmwUaA3p9YQpRpXlZDC",
+	"8rAtlbRH7P3UZeCXzISjBXC/e3m4kQowF3QIuF/6Lip4qaAoQKg4i28MMVXOa7NAViZw3500VjUF7dZ2",
+	"ZfcPcQwZYUV34QuPfQdpFc/sZrRlaSs2bBqD7uwxdT2jR9eXAn/3oW3ogquyCPf8NxHAwDgjR54JzcQG",
+	"HxvVZU4lqUc6mzSLprWUCZfVglweCjOZnLumo+wQ8vDID3m4vzHkoWECPplI0jDD4YaavncZRRGsEbyu",
+	"s8YN+2MEvEcmfEwrFDVMQWOTBdqVb0Mj8GdyeZKq35UjLFHpcqXChcCXAOuoiKMLASriHh3YRIgjQXBI",
+	"qwnto3pl9M8Cf9eraSjLtMivKj20wkY7khQomRMgTFti7raFiO4U7EOFsrplge5COgZfWwvbv/tyqrrt",
+	"Y0todYPcLriOrsu6lR9GFm4CgRqtJo82vhcqFZX0mqMwTmBBoNox1+IjKeuQO3WPkblcio1ZVeIc+pkh",
+	"SQj+dtcYtkgGdHmWndSlDiDC7ekiQRRei4udJFKY+0PYDXpsg2dkPWUqsfE60qUG6l3qJxJUVZdTvxOG",
+	"zgVVZK2YuhnXDGG+S1QL48crWNedoUdVem+l8tg2qbx2mLd/lyhirrDCkLLUOBxKhOYzGs/8RCNUJdAa",
+	"LNkfYliZbFe43wi+th+DLbu2HxvQcu+HVkB1r/Pp7R7XOEJdPfkOtH6Te7BUzsSPpEd9G8OoqauZOLIk",
+	"GH7yWhMMdpTjW0OXS322Hp214viviPKAZU90oN2VdXddJ44P+hcEPFFJVEit7vUZd6abBCs8uAPdajMT",
+	"q58b8K+tbt+3A97aCqNwSI1788wBnG9/3Dtf7bpC6HJ1bjv8XTPc20a0M2KyQJ3109nlILzaFFWExIpb",
+	"pHijqmDLJwfyZ0uF3m5Hklx2IhtghDhFY9Js14d5tfRzwDS6seBdY/2bv3FEMSdUOofN7UC9D0HgHLXs",
+	"4NCnM3Rx/uahINJIAU2BdACPtb4rfy/p709N/nIVlYvgsO4k/b1+XyGH721mwVt38m1ARbDjz03y4f3i",
+	"H9BMpJZTTDvjfiYKoGqM4tDbQZANljVxdl6EnZfqtDOwWE+ir1Q2entf23d2tbJvU/zs+u7ziE1mnPOq",
+	"Pfp786o5tnY3fjQLj8bpbmoqybSYdqLZpWk1/GQp5q2ll90+WtXhwjE1oNbv1aBSK71+y9aUZgHIrKeb",
+	"rAJjGim1A9MlNWRKKb2gO95lQARaopJLxpEWGblOzr9RpCck5sazVfh6A6Vcb18/6KCu5Sciy9+aVcmK",
+	"6ZHTm7QgCJEgIcH9ZlDrBIE1AdlndMpeFmrLQGwTGls1WotTgoUR/u4mQbaK6p6Y4ClZBpjfIEJ29aie",
+	"7Ssnut5n7JNIiC6z929wrVbv6uaIgi0GGxA20GSwLM6/ZZPBM6LkOYPA62Cnwe1aDN4hfji9xdba8msn",
+	"HGv1RgaKVu6qVngbb1Y8TyaKiPCJXVh1mSTo/uF9dHF97jcvPO+ZYiofLqJaSa4ZTxNbPrShK2T/guQ8",
+	"+1bfR4QeoYyyQhE50LfMEkQoqOYXMU/IBepL+g4ldAqeFxthdc5WQsVNvVW/8+DFATpBUJ3BtTpcKTZj",
+	"ajeYefSlGABTUAk2JRNLYSd0ombeSJENkXSq99ImIzdTrWhNNsHDlE8pcxr7RZn/XmKJawRGmIIzh6iQ",
+	"UIkIQ6d8VNwXQQw0nfy0yGKEsIWLMATfHTf8ytAjDORNKpKXWGAtC16vWAGGBi90fGeMbwrka+CmxTij",
+	"HYdIbBlFYBs03K6qFGq+GYAyeHRVll+sIm8s5rpAOmu9NUY6F4rQjfezrlkJqK0HRYX7gfC9wTG4RZeW",
+	"hUxLzZYxpwGgWi7Dva50yf490PXOOXtXFU5tvwcz32ojFFOLqJBEllXm7SE7W94WRbM2+KtswxYyqXuP",
+	"l+9nBG1V1toQoUPLcz5tZ0TsLuT97Z1W3kyoesqU6Lq8ig2VJQwkh66idJdayUkSF0LDG1wuSvm0MUa3",
+	"GfAsWsAQOwY8tIVBAh3i2liyn9o379zIapvadQccb3KkOLp/iOxh7Ak0BIkJUxD84mbaHTbMAB0Ax9oc",
+	"V4kwGuP4cip4oUV+mBQ6T2gRyGS1LvdTBF2RMsv+jBsGOgFERm73EMOI7SmRA9NTg7OyHdwB+qaq9mMK",
+	"yKkqaJEINNU6GGbnzGpoZdU81zrQOoP8FnMrzQXBLvoPKMELeYBeMmJ3eM4wZDzRjBzZXG9bqtJ0ogMn",
+	"smlFF5X572WQeNk84cuQUuBbty0kh/2vHXJhhzFhumhvtdzdkiz+nFf13Js+ruV/7VVcN1uBQqmBDsaf",
+	"SUCvXRCpYGuFKUcoR9fmH+si/Ur5qul+D+/gfjsrGGe6gIKA5ZGyu6BdmyOHntq7ascEvbsd+R1Sg5f8",
+	"xL6w+02/Gyos6lddOjXGlGEQ7VZQKHTDlr5FSCpBcLaCwo/NAoZPqMy5pA6bmxE16v1m6D46+/XJln1J",
+	"904E3NkjjFzXVx8WUR8jhYVbzuCvGja98rZrhbRn3nt3KKJ5BVG7ld69c+iClL3MiV8gVKK+sw9y4UyG",
+	"g93FM1tAc4/y2Qn0gaqVibZYaAKoqu4UtjxJYtr+QJCVVDyXribYoErQOGc4lRzN+HypAjV4iZjNgFut",
+	"8UurVkOuHrH+7eHhl0tFfc1LQ/PKxaBZQLrFwrp3EwbgI8omiD8uSy+bRhpQUsOm0CwVie4CN56ZJArJ",
+	"M6LFXsUBUsoeRTVhvy/L0oQeuNhWUrtgzKpndh1JHF1Xf7Qqp7WudHzAjftNWRy6z0UJ42XJ6EEnBd/t",
+	"aHWUMzbCVWy9wZnejJ0FAjX8s++sLNfKdWtQGqZ8ur62CqZpa0PZmpz2stW4NOFNZYNxxtW38NvbFrUz",
+	"nr7DsdIKP839ZmZN1TEUbyrVAd18N04HLQMANUETxhLhMS+U7TWCEeOKxgTRpGkBGg6aVtBQLOQmBsi/",
+	"u+hAC50NVs1bihF08JHyaWd9KgIKONh9QFjQjGPGM/DDzGeE3UCcwjTdsyHUUZnRNV2v2tfucp8eVTPP",
+	"CyIlbo7dyMzjTkRiRsy92TFd4LZEiry7g+tq4Dn75DSGX65nNPadu6QmsISuC3iZfXVUy28yCZnnnEeW",
+	"CiR4WnN13qJG1QICRteFJALyOSfYS+XpFpTNHDeOcg2qh69Ixq9sLQqzqc+kCWWwJR31VSzX7GOJyZ3w",
+	"rKs2AOwzec5c6dfj+qCMvFN+NdDxogqVgXQXghPo/VdWdAT9kWj6ec4uygO+sKlaxsxvkrVc28AAmynd",
+	"CKbwY9kV0bx9zsz6oB4dKDECM2naOR8gW9b1CGGoWgsNbalpcVuqry440p/2nPUfHj4cRDYRKaPsM+ij",
+	"W7XQWQolgo0NJUknF4PILdS9XGnOkp8z6ZDG+ROWQgrchbhQ1oa5SCoJdN++sB2AyvfLOAN4USKqXMst",
+	"zbDhHMwQ2QSHNXNIFTLE58UE70kvfzHBJu1p11wk+NqHUXBIjQlhS52Ou6l8IUkFNJ8Fa//2Uy7VctXU",
+	"Fezbl7K8QtEM5f1kqVkRIGZPcTxDU4GZsil0tqo7cBFAIUtPUP9C/zS0715EyPztetQNyqbhTdTEFDNN",
+	"sVQ2OGUIeI5izDR5GBOUkIwr6wMEIrvUdApal8BH0LRqOwpjrGYPg9GEDvde8XRvHRf8GW49gtBINevE",
+	"k8rLy8jcyBCozzR9h94w9j4G3aUalngNc5nmhVmuFiilUtn5fCa7LyRuUV12tcbD31qNWcLwOCXJHmvN",
+	"epVsDW5uLK5wd9FjxqgDBYHsv9fDx9f2ndYWMtI6HdUMfaaMGb3BdhNjRaYcftlm1Mfus5Ddi4vEeiAg",
+	"KBvk1jguhCXzSFGVkgj01wj99IePP8qUo+9IwnD88ccIyZxKfvXxB/Se4Z/+cIk1TadSFpRN0Zgni2MU",
+	"Y2kaJ1Y1eSF6lE4Zh+6BGOVYKIpTZGLDsYYRuXVJ3vutSvJ+ZQLrqUQJXqD+00Jj6ehU4GlBBoizCIRv",
+	"LqE2fYIVQf08xYzphWrB0Bau0wQyvL6JgNDIAMdODDxsXKKJpTLV8OK0SEyEUHjFLc2hLdbwd1cAeDPe",
+	"aJQP12snpUnQko2uKCfQos+kGxYcRnFKxOVSnFuEJjS1uROQVzMFC7sjqR5hC5BV7+mB+XenTtaQL9Ic",
+	"6J4kLjP4nYTX2301cNtE4EknUUPfaPnGlm2wnog+NsMPbnLtLeSmAI8cXZt/bAjg8u58r2jaGKwMT7sy",
+	"69pjLw26rlMKVgrHs4yYOhV3h4Cbo2Usmqyp/WTSuj8tXL1daEFY2h4zXXYmdO7DY4QhBdHKF5GtsGIm",
+	"BCXcKGXkii5lE98+Zu9eWPoGQBnkILZ68KdBTiK4PGO70N9pRSfptkayI/BMQwfijBgLKaQ82catLLQK",
+	"DbtWVr0J5Lh7vxHseETxzuHnTZ5ynJgXT8qFraVvWZEqqrWSkZachxAQvWvNCkjeahWYWlfs4bvdylR0",
+	"Ld94p9bU5EpxkEXLFztBCRgNYZTwuIDGNP3TJ19F6MnLx7+J0G+en/0mQi+fvNb/OYvQ6de/itA/nT79",
+	"lTFc62NziQ9ewwpzKGuFpgy/G2rVdTheKH2i9+8f3j88/PKLWyK7FeqMrqs/NkRmPYHfgzC+2dgPFr9u",
+	"TPkZkDDmAYIJc7c0jXGFFkRZ6tUBf4vWR5ZvPpB13IPHiqihCQjvJMjcwfEdxZb7099ScLkPCX814nHY",
+	"OePj4v7iJzZQB7CIytndM9VTs5C/caHsFNyORtFGjM8jfwYtjk24AG3QWQwVzQjqw/XJqvEXSFQ4vZGq",
+	"7m7+JrzFKRZtrNyvynfv0A9SX0rnzYbsDjspyAqa3BURrlZmyfMkZTHAyhxLC6cR4mkSiuL7xM0GXYDe",
+	"6Nr9s4Xx6FWlCe+ZwFQwth5YujInhSAF2tygWcGmiBvni4GEv26+Kfw7bOKZ60sp3ADuJNR9uXt+aerP",
+	"fCrsco4psKuJKSkF3KkTjU1eIowk1FIyfgtwZZWmDWCkd2vWUviSDBM+Z3cPE6/xJdGi8o0Nrjft1XTv",
+	"r7VXUztot57sMrW2A1cdvtTgbKVOS741UKExmXBhG+rQzPXFdLXzb1UAlERpJJeb2Sy8f+Ze3/t91adr",
+	"bJtunnftWZXVNu/WW7rJAbN6KfvyxgTu47ZRuB1IGCNjl5BhHTSqKwBxH2/LqCTDuZxx1UYzM2dVfnBL",
+	"d2Pna4qJAPMWXsiyYpwgskjB+ndFBJ0sbJ0bCrHEMxTPMGVd43aCabpA5Vmifi44h4hwq58PlqMobF4V",
+	"RIub1cHCEJWIMoXju1XO3m4NPqPrBC8+tKX49qtbBqFG9LbPu1KxEgzVxOyonuceM85ojFP0T2cvv75r",
+	"7SqIRlpkqQV6lXFedd0qwYt2psiGuK/2AGZqL65N7VoCLu+LW4Ivb8YGEDNZI3yCbJMaCD+EhlC16pKd",
+	"sJZf8znKMFugmCr6njBTvUxPpQKBXmVKhWnyZ5Kd6ykNnxj9aSNe2kr8tyBZLs10S0LlUgqEVgAC4sPG",
+	"MPZSatizYBm4jn01BnGT3EmkT0tg6F6cfGXqxISS7W4MGy0kSsUvyQbj/klOX5u3OjXrQ7YQHqfkLOa5",
+	"+al+4Kfl1qTtmZKmRKAML1BeKFO70EQ/wSaA3zkPwUpXv+Xc/y2ro9ojaOlOiFY219bBYK7DBfIY8dKk",
+	"jsrBnijQyekzO21I0oXSRrCH5TuALW4DlmaSPRZngqJspoVdjAUUqlfuTJEBBcRZTI5NKR8t2IFiQaVF",
+	"bFtjnyqE5Tm7OCnUjAv6HuD5CP2SYEEEVFr49i+/+9PFATKXC6kJ+TKwCgIph1Dv/xhhuwq413OWYYan",
+	"kGRrzt2WwmuqrOjaJ870ZDaPlQu0lGQKUkhjaacShPdDwt3wd1PWqT57sha7okqst0nZcqYpLeRLaPDo",
+	"shMUq9BrB1RpTb9H1/B/6zXjl2QPmaZ2hq4S50NlomowuidGX5HyRq8dJLlantIFg9cD1kAB9amq15dC",
+	"WAHsDW4AJXpWIq7cfRci7R31RkAv7ZDX7i7Lpk36rmv9v6T/k+uu4P1UFsf/8PbD/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -33,6 +33,19 @@ func (k *Kernel) SetMemberRoles(ctx context.Context, req gen.SetMemberRolesReque
 	return gen.SetMemberRoles200JSONResponse{UserId: m.ID, Email: m.Email, Name: m.Name, Roles: m.Roles}, nil
 }
 
+// ResetMemberMfa implements resetMemberMfa (mfareset).
+func (k *Kernel) ResetMemberMfa(ctx context.Context, req gen.ResetMemberMfaRequestObject) (gen.ResetMemberMfaResponseObject, error) {
+	p, _ := principalFrom(ctx)
+	params := identity.MFAResetParams{Reason: req.Body.Reason, By: actor(ctx), ByName: p.User.Name}
+	if req.Body.Lang != nil {
+		params.Lang = string(*req.Body.Lang)
+	}
+	if _, err := k.Staff.ResetMFA(ctx, uuid.UUID(req.UserId), params); err != nil {
+		return nil, err
+	}
+	return gen.ResetMemberMfa204Response{}, nil
+}
+
 func (k *Kernel) invitationBody(i identity.Invitation) gen.Invitation {
 	status := gen.InvitationStatus(i.Status(k.Staff.Now()))
 	return gen.Invitation{Id: i.ID, Email: i.Email, Name: i.Name, Roles: i.Roles, Status: status,
