@@ -294,6 +294,7 @@ export const cs = {
   'audit.action.token-created': 'Vytvoření API tokenu',
   'audit.action.token-revoked': 'Odvolání API tokenu',
   'audit.action.token-used': 'Použití API tokenu',
+  'audit.action.mfa-reset': 'Zrušení dvoufázového ověření',
   // --- end tokens ---
   // --- mfa: two-factor sign-in and the account security page ---
   'mfa.codeIntro': 'Zadejte šestimístný kód z ověřovací aplikace v telefonu.',
@@ -933,6 +934,7 @@ export const en: Record<MessageKey, string> = {
   'audit.action.token-created': 'API token created',
   'audit.action.token-revoked': 'API token revoked',
   'audit.action.token-used': 'API token used',
+  'audit.action.mfa-reset': 'Two-factor sign-in reset',
   // --- end tokens ---
   // --- mfa: two-factor sign-in and the account security page ---
   'mfa.codeIntro': 'Enter the six-digit code from the authenticator app on your phone.',
