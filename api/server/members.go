@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/epom-cz/epom/api/gen"
+	"github.com/epom-cz/epom/api/problem"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/identity"
 )
@@ -36,6 +37,10 @@ func (k *Kernel) SetMemberRoles(ctx context.Context, req gen.SetMemberRolesReque
 // ResetMemberMfa implements resetMemberMfa (mfareset).
 func (k *Kernel) ResetMemberMfa(ctx context.Context, req gen.ResetMemberMfaRequestObject) (gen.ResetMemberMfaResponseObject, error) {
 	p, _ := principalFrom(ctx)
+	// Weakening a person's sign-in needs a person who answers for it, not a machine credential.
+	if p.APIToken != nil {
+		return nil, problem.New(problem.TokenNotAllowed, "Resetting two-factor sign-in needs a signed-in person, not an API token.")
+	}
 	params := identity.MFAResetParams{Reason: req.Body.Reason, By: actor(ctx), ByName: p.User.Name}
 	if req.Body.Lang != nil {
 		params.Lang = string(*req.Body.Lang)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/epom-cz/epom/tenants"
+	"github.com/epom-cz/epom/tenants/apitokens"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/authz"
 	"github.com/epom-cz/epom/tenants/identity"
@@ -92,6 +93,18 @@ func TestResetMemberMFA(t *testing.T) {
 			}
 		})
 	}
+	// An API token of the admin with tenant.members:write may change roles, not reset sign-in.
+	_, secret, err := f.tokens.Create(tenants.WithTenant(ctx, f.a.Tenant), apitokens.Actor{ID: uuid.MustParse(f.userID(t, "admin-a@test.cz")),
+		Email: "admin-a@test.cz"}, apitokens.NewToken{Name: "robot", Scopes: []string{"tenant.members:write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/api/v1/tenants/liberec/members/"+clerkID+"/mfa-reset", strings.NewReader(reason))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+secret)
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	expectProblem(t, w, 403, "/problems/token-not-allowed")
 	// Nothing of the refused requests was written.
 	if n := f.countApp(t, `SELECT count(*) FROM platform_mail WHERE template = 'mfareset'`); n != 0 {
 		t.Fatalf("refused resets queued %d mails", n)

@@ -606,7 +606,8 @@ export interface paths {
          *     member, in one transaction. Refused: a user who is not a member of this municipality
          *     (404), the admin's own account (`/problems/mfa-reset-self`), and an account that is also
          *     staff of another municipality or of the platform (`/problems/mfa-reset-elsewhere`: the
-         *     platform operator resets it with `epom user reset-mfa`).
+         *     platform operator resets it with `epom user reset-mfa`). An API token is refused
+         *     (`/problems/token-not-allowed`): a reset needs a signed-in person.
          */
         post: operations["resetMemberMfa"];
         delete?: never;
