@@ -66,16 +66,16 @@ func (e InvitationStatus) Valid() bool {
 
 // Defines values for InvitationCreateLang.
 const (
-	Cs InvitationCreateLang = "cs"
-	En InvitationCreateLang = "en"
+	InvitationCreateLangCs InvitationCreateLang = "cs"
+	InvitationCreateLangEn InvitationCreateLang = "en"
 )
 
 // Valid indicates whether the value is a known member of the InvitationCreateLang enum.
 func (e InvitationCreateLang) Valid() bool {
 	switch e {
-	case Cs:
+	case InvitationCreateLangCs:
 		return true
-	case En:
+	case InvitationCreateLangEn:
 		return true
 	default:
 		return false
@@ -124,6 +124,24 @@ func (e MailLogMessageStatus) Valid() bool {
 	case MailLogMessageStatusQueued:
 		return true
 	case MailLogMessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MfaResetLang.
+const (
+	MfaResetLangCs MfaResetLang = "cs"
+	MfaResetLangEn MfaResetLang = "en"
+)
+
+// Valid indicates whether the value is a known member of the MfaResetLang enum.
+func (e MfaResetLang) Valid() bool {
+	switch e {
+	case MfaResetLangCs:
+		return true
+	case MfaResetLangEn:
 		return true
 	default:
 		return false
@@ -736,6 +754,18 @@ type Membership struct {
 	Slug     string             `json:"slug"`
 	TenantId openapi_types.UUID `json:"tenantId"`
 }
+
+// MfaReset defines model for MfaReset.
+type MfaReset struct {
+	// Lang Language of the e-mail [cs].
+	Lang *MfaResetLang `json:"lang,omitempty"`
+
+	// Reason Why (3 to 500 characters); it is in the audit log and the e-mail to the member.
+	Reason string `json:"reason"`
+}
+
+// MfaResetLang Language of the e-mail [cs].
+type MfaResetLang string
 
 // ModuleInfo defines model for ModuleInfo.
 type ModuleInfo struct {
@@ -1459,6 +1489,9 @@ type SubmitSubscriptionRequestJSONRequestBody = SubscriptionRequestInput
 // CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
 type CreateInvitationJSONRequestBody = InvitationCreate
 
+// ResetMemberMfaJSONRequestBody defines body for ResetMemberMfa for application/json ContentType.
+type ResetMemberMfaJSONRequestBody = MfaReset
+
 // SetMemberRolesJSONRequestBody defines body for SetMemberRoles for application/json ContentType.
 type SetMemberRolesJSONRequestBody = MemberRoles
 
@@ -1629,6 +1662,9 @@ type ServerInterface interface {
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(c *gin.Context, tenant TenantRef)
+	// ResetMemberMfa Reset a member's two-factor sign-in (lost authenticator and recovery codes)
+	// (POST /api/v1/tenants/{tenant}/members/{userId}/mfa-reset)
+	ResetMemberMfa(c *gin.Context, tenant TenantRef, userId openapi_types.UUID)
 	// SetMemberRoles Set a member's roles; an empty list removes the member
 	// (PUT /api/v1/tenants/{tenant}/members/{userId}/roles)
 	SetMemberRoles(c *gin.Context, tenant TenantRef, userId openapi_types.UUID)
@@ -2888,6 +2924,40 @@ func (siw *ServerInterfaceWrapper) ListMembers(c *gin.Context) {
 	siw.Handler.ListMembers(c, tenant)
 }
 
+// ResetMemberMfa operation middleware
+func (siw *ServerInterfaceWrapper) ResetMemberMfa(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", c.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter userId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetMemberMfa(c, tenant, userId)
+}
+
 // SetMemberRoles operation middleware
 func (siw *ServerInterfaceWrapper) SetMemberRoles(c *gin.Context) {
 
@@ -3787,6 +3857,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId", wrapper.GetTenantExport)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/exports/:exportId/download", wrapper.DownloadTenantExport)
 	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/members/:userId/roles", wrapper.SetMemberRoles)
+	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/members/:userId/mfa-reset", wrapper.ResetMemberMfa)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/invitations", wrapper.ListInvitations)
 	router.POST(options.BaseURL+"/api/v1/tenants/:tenant/invitations", wrapper.CreateInvitation)
 	router.DELETE(options.BaseURL+"/api/v1/tenants/:tenant/invitations/:invitationId", wrapper.RevokeInvitation)
@@ -5769,6 +5840,41 @@ func (response ListMembersdefaultApplicationProblemPlusJSONResponse) VisitListMe
 	return err
 }
 
+type ResetMemberMfaRequestObject struct {
+	Tenant TenantRef          `json:"tenant"`
+	UserId openapi_types.UUID `json:"userId"`
+	Body   *ResetMemberMfaJSONRequestBody
+}
+
+type ResetMemberMfaResponseObject interface {
+	VisitResetMemberMfaResponse(w http.ResponseWriter) error
+}
+
+type ResetMemberMfa204Response struct {
+}
+
+func (response ResetMemberMfa204Response) VisitResetMemberMfaResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetMemberMfadefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetMemberMfadefaultApplicationProblemPlusJSONResponse) VisitResetMemberMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetMemberRolesRequestObject struct {
 	Tenant TenantRef          `json:"tenant"`
 	UserId openapi_types.UUID `json:"userId"`
@@ -6937,6 +7043,9 @@ type StrictServerInterface interface {
 	// ListMembers Staff of the municipality and their roles
 	// (GET /api/v1/tenants/{tenant}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// ResetMemberMfa Reset a member's two-factor sign-in (lost authenticator and recovery codes)
+	// (POST /api/v1/tenants/{tenant}/members/{userId}/mfa-reset)
+	ResetMemberMfa(ctx context.Context, request ResetMemberMfaRequestObject) (ResetMemberMfaResponseObject, error)
 	// SetMemberRoles Set a member's roles; an empty list removes the member
 	// (PUT /api/v1/tenants/{tenant}/members/{userId}/roles)
 	SetMemberRoles(ctx context.Context, request SetMemberRolesRequestObject) (SetMemberRolesResponseObject, error)
@@ -8668,6 +8777,51 @@ func (sh *strictHandler) ListMembers(ctx *gin.Context, tenant TenantRef) {
 	}
 }
 
+// ResetMemberMfa operation middleware
+func (sh *strictHandler) ResetMemberMfa(ctx *gin.Context, tenant TenantRef, userId openapi_types.UUID) {
+	var request ResetMemberMfaRequestObject
+
+	request.Tenant = tenant
+	request.UserId = userId
+
+	var body ResetMemberMfaJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetMemberMfa(ctx, request.(ResetMemberMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetMemberMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetMemberMfaResponseObject); ok {
+		if err := validResponse.VisitResetMemberMfaResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SetMemberRoles operation middleware
 func (sh *strictHandler) SetMemberRoles(ctx *gin.Context, tenant TenantRef, userId openapi_types.UUID) {
 	var request SetMemberRolesRequestObject
@@ -9474,213 +9628,219 @@ func (sh *strictHandler) RevokeApiToken(ctx *gin.Context, tenant TenantRef, toke
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5L3NciPHnSD+Khn4O0LAqECwWy2NRcY/PHR3y+ZMS80lu1eOMXvERFUCSLEqs5SZRTSa2xF+APu0pxmf",
-	"dHHEHhR72NtEzF5afhE/yUb+MrMqC8gCCmCBlO2L1ERV5efv+/O2F/Ms54wwJXtHt70cC5wRRQT89fxt",
-	"zoU6TfS/Kesd9XKsZr2ox3BGekc94h5HPUG+K6ggSe9IiYJEPRnPSIb1dxMuMqx6R72ioPpNtcj1t1IJ",
-	"yqa99++j3r8I/K1+MyEyFjRXlOupvnr96gJ9gmKeEMQnSM0I4jkRWHHxkUTXAn8bIXIwPUBP//Xw00cH",
-	"vSi0Qv3a2tXlWCki9If/9vRfD397OPz8ze3j9z8LrvMrrmhMGk+Ducd3O42XdpOvCMOs+eyVe3y32S6K",
-	"cXno5+S7gsjmKUX5/G5zmp2dk8nqpb+aEWR29pFEr89fIJkWU8QFev369FnDHZv3164pw29fEDZVs97R",
-	"Z59EvYwy9+ej1QW+1yPJnDNJAAnOBB+nJNP/jDlThCn9T5znKY2xXvcoN298/K3Um7j1Jv6Z0Lvs/X+j",
-	"CstG5qkcuXFhxvoxnDBEhOAC9c+/eIo+f/LpPw4O4Ojst3rokzjmhT7GKZVKYPPlbQ8nCdX/xumZ0Pii",
-	"qN7FBKeSRL3c++m2RzJM06Xjefzpk9r5fLJyPu7c658dHm441qiXYynnXCSrt/7o8C+/+5+PHv8cxTMs",
-	"cKypT4QYVwijmGcZZ8h9a37W14Apo2wKZEGvR8MIGcKGIn9hjw4fP9l04T7k/Naeit2lt+o35Yd8/C2J",
-	"ld7SSU5f8WsCB18/21gQrEhyomookWBFhorCwCvnYz/55aIFFnlvP3e3uPIKeZtTQeQ2a6BJq8lTLNVr",
-	"ud323DeneXCxDqhWHghyw6+3m8p+0vIkZcxzc2lUkUwGF2F/wELgBXyjsCoMErEi02CDY0Vv9GrMqRsa",
-	"CcvwIKcB5GBdFt7sasopfLiIPLBaB45P4a1tqYEPLXX8/HpGGGCa0qMjqXgu0ZyLa8qmxwgrlHGpkXVB",
-	"sEB4RnBygL6masYLhajyvkzpDZGoYIqmyJ6OJurtbtVBCHmLszzVz4x4ghKOZE4lv/nwvzS/+PP/HS+W",
-	"icBm6hSAgmoiw2IOJFGKsqk8EgQnQBtK4eG3ePjucPj5NwfDNx8fuT+Gbz7+WWgnGX57aiZxK3N/LkFa",
-	"1CsY/a4g9rFma8uwUwebzVCRrNIqSWJBVAMztjeul476JOfZN5fF4eEnMU3g/8T+acYwPw0iJGd8zhBn",
-	"6QIxPj8IHYJyhHMdjywJ7PK2zdeRW3tw30VC1XOmxGJ1yxpbDb+sLtnd7jCeYTYlQVqBY8VFkELgLehT",
-	"QhSmqWxG0GYKVG2PhumoJN/VFkKZ+uxJtQjKFJkSASNiMTXXvp466RFhf277MHfkzrAcqNpX+DbU7Ezw",
-	"G5oQsXofhu9Ud8EobkcCThPCFFUY8fGPf8As+JVUWKjXIg0SNkGAPo0Fn0siELwr4SdJp2xI2THK8ALF",
-	"WIgF+gUjb9X/P8J5PvrL7/6E+hJnZCipIgjnOdJiqQSgHxwAI3CLHOFCzUacJvEouLF17MCtPXSmz6jE",
-	"45S84iq3svtGml/f//O3OFbpAnEGOhboWpglpbilt7Ek1/CELOlNWmlCb24/i37+PkjtfLlva8lsZc8g",
-	"7rTdbRfyblA8DN3GF5SkyXMttq/C90Q/W4W/f754+RXKuUZKgShTHADP6lmRlmn136VO/pFEFixWWQqR",
-	"Ek/JZmw2K6k+CO3klN1QVWoUdxZsyQNIqFRvobUI2Cx88vTuomFOWKJfrmTDdhLhkiZi1rIqGJ6onn+S",
-	"6y/0JI5Jvi3iNCl826F6C+Su1rmbCLujQptiNl1FzheYTQs8La1PRr1Ev43lGyDv9nZjCX8E7jRqf3Cr",
-	"cLZOKrIGFJ6SujT5yTpZsknPNVOvh5ozQW4oma9Sg02onXjPxpynBLMd8X6GpbV4hAVVnCSCSIlmWCLM",
-	"EDbvRmg+o/EMZYVUwNARZUhx/ZjkypNLvcUZ0iG+aqIJXRILo1g0TmUeX6TFdDNh996tjdtIR6pL8JVW",
-	"75xDMPGCsmuSWKlr0S17WL1Ui3LABK3siKb4hqC500ipXQmaY4lSWFxXBovck1Y3SqbuZXeVq3txb1gm",
-	"DtydKoloYnZDFaISMY5SzqZEoJizCZ0WgiQbBcZypUvrqK7eZxXeWQRvmMc4pe9I8oq8VYELDgO2UeXW",
-	"L3OVUlazfolp+oJPm9Q1pUiWK39qT5HZAeYmgmeNWNfaCMamwe/1AZdyYJOkdpo0WLsmDb/n6eIVb1D5",
-	"mNpm86sSyncFKQDO9FC9qDfBNIW/GVffwG8h7iYLc31hypXlqeXgAdW/4eeGKwkJRz5El5PZSzHHCPNU",
-	"q/QEpxKc1kDil5VAjdP05aR39Nv1TLkGwe+jZRCeqSz9JU8WDaf1VjU8XKHy9s2oGnF1F2/0PkgIecWk",
-	"NFhvIae3xIiMZGMi5Izm7WWZL8tvQvwxm+DnTOu4SZioFlpn1yxfzflwAuYJp7ej/quXr84GyJgoVrh8",
-	"NsHn5bk2Dk0lkgpPJhEwm4TkKV9khClk7yQ48YQL8xXo0mpG5SWTRErKGayVcSRJzFmCzIdHiNwQsUA5",
-	"ERmF14bxjMTXJLEeT/0hZnJOhERPDj+5ZFfO5SRH2QQPCRM81csaOlC5skZW5TYCr0iEFQLrRREThfp2",
-	"zRJRdsnwFFOG5lTN4Cut6A8OLsOH1ygCaTTUYHLuRKH6ucLPiBdK0oQgbF19R8h9NsRJRllUOnqPwLcb",
-	"ob/87k+9aAuxSpCY6yN9yhMizzVcMxoS8V+zQpIEuddh0zKy0sXqxVKJODsIGNNaaG8+biyfU+QhZg3m",
-	"62AapFYw7DaCeZfiqwat06Sd19c/IPtdg2javM8SrLZQCjtTrdZqU5tWDgRu5ZY6tTuEtYSoihTY+pq8",
-	"GANp9IrN98STIiWnbMJXd1vDvfXXUBdCSw7kieEQbDHmWKw16Gw1R16MUxqHuUEG+0J8MtFEOMdTTfo5",
-	"iqmi7wiTqJ9SqTTBto4yF8OQYrD9wBeDkL65xvbrr6JcXfDQC0ZjmuM0qJLROCxuXfPk5Thesqd/+tkn",
-	"P//556EjvbZROsEHXxVqyWUGlLudDf8FHRNB4tDL/Fo0+EO4yJt+/xcelq1zXoR/l/EuWrtTy+vAckFU",
-	"pZ1m3sUgnAqCk4XmxxKRnGdhtxj84B/PhRZb1YfvBfvwA8p+/KMEsXY95rq7LWEJXjen5k41ctFR5QWa",
-	"owhC2OLCCDDdRDoUQpAmQ46TlMDqRqWzhgflkJ3tx/VpzwC1tCZuTX1uDX3GFSjp4G4c+K7qRsNz3qgT",
-	"XhDCtllqRtSMB5b7az6vrXKOJYgoJEFa7NXrxVIWArPY0JzSEO3Ms5Wl9mPFVe7/7WShIXh69BErIhhO",
-	"gxqg5uMnU3uVWypt3onUbVHgXKxGLs+hgpsQhJrgvIDpIM8Fv9kOPt03Lb0HWCkczzIXQtlKzjDLPSm/",
-	"DJEZXKgZbydfRb1xk24ZY0Wm3FhVNq/oqXt7N7tKQlJ6QwRJXrIwdid4gTBKeFyAGpVz4JrjBTLsDRm+",
-	"jsAAqcEYlSMeAcw/+lTNzCATRQR8D5EJguAUTGp5ipnGhPmMpgSixRbEzTM4hh8yfbealaM5IdeEJRIU",
-	"tRlPaYIXciUiZcNGz4lUz/Ai5F1eIO89Y95TCLvQGdhHX/IxVzhCjCQ//jElzulnV2OthYNjhMdSn5hW",
-	"Bf0BgkyEYJFSItUrfE2e8Tlruo0JFVLBMiCOzpx9hhcoxfNJkaYLNCZI4WvCUMLnDPWVu0I4fW9zg1an",
-	"NqEp+RKL67sYGbigU8p86xWfa/mIqxkRQSplvmg09xnYaIx7olrZx/os5vr8i7x9xJKFzu1C1yZEEBaT",
-	"rwqn2AXeSckNZuq1VvFXV31iACUjmLlYq0kh9OnYG26/AUFuqOP6q9DjnjqhF6TxY3SIxmTCBXHIeRCM",
-	"PpHKWgc306QLeBUiVgw4nxNsI21XxScNrPqdFvcZ44wAXLc/EEVVGoaiIk+2I5Yh/mgOxU1jibpHwkvo",
-	"rwH1KtR4mOZdosdR6qy4WnudmTXzWY9xrQqEJkj6lRVkl8RjRicTkqCJ4Jm1M8HbB2tiXPcQHtCoeMsZ",
-	"fvzpZwGZi7xFF78+GT7+9DMnJK5buaTvSKswrDXqn3+OdsRyfZsiQZeY+eo1KDxOjZFPHqGbxSz98P2f",
-	"v7/WvJnhP//7hx/eEfbhhwgJ/i7nP/6BaK41oUxLlBH68J/vSKaVkTz98D2L0M2H/xr/+EfBbz58j8pv",
-	"EUbv8PWH799dLyJ0w9PxIkL8HfvwfQZPv6Xsw3/FM/ThP//87zj58/+OENfAzz784AusemFYXi/A5PAu",
-	"5zGEmRV6ejrUnL4X9d7ha/wOXoFZelHvW8rIsBAYcMcMS4OMwSZ0sLzYNiLCSVtLekSKKUOKvFXHKMPi",
-	"usgRKDAgcBzUY1IfHx4GIwF2F9d85rp02yY69nv0juEf/3CNV5cSQhGuSFimwU5sc8KaiZdE/WuSq8qC",
-	"7OjO4GAlGvdwLV9PyAQXqcYaw9l34/Or/IpKWWipSV+e0dHNF2DX1aO2OpcaU1+5f5A97SulzGZYMcwI",
-	"Yq6cbRP3HBAJ6tP++PsPP8iUo29JwnBsMGhzxMl6IcJtRfPToeaRS5u5m1xRslFvmZ8Elrlsj7RsscSR",
-	"ZtL3gsoAaypVsy10tKABiCuchhXzDLOFPQ+JMqxigwwTmpoYP4TTtI0LARboZmre57knoa34zPeilf40",
-	"FM3tkmXW6h2O0O1f09hJuN9eUg+EejeIrctOjEpS7FQC9UHRnnc7AebCKQl1PMMintEbMAl4uqkk32aF",
-	"4gOPYyQCT7TEYCMwvzGGHZz2TCZdUhgnm2FneqF24DXSAig5FzZVYEupwU3f7Hg+cZ7hOCXi2tgfNfkw",
-	"gvsAWcuURATHM8d/G9WtJifDyjqab8Bsl+FcznizrB/mtzFmnNEYpwjinIkNNscQpDfT11eXqCVB44Ui",
-	"EvVfv/pi+POB5st2ggsQe8NKgv9GEKUSvFhBpIYQw1kThdAUywUfruJXLsjNr+3XocgvckN5IZGx5+hp",
-	"jtE7IriEUAHlG2LCPgEN5TtrlgkkErkx6ruxm/Z2sHyg5d9tgSTMeceCa8U8ZCarG6ImvGAJwppbkgRx",
-	"gSAkwoD1xhuMZ5iyU6ZwHADJ5+Dir+6ASHD8Z3mhTNZDxa1xkVCFUj5tiBDdQYyondFFkWXY8L5l9ppX",
-	"2cYbDAZWQvD33PKK3PSrHtqm+9E3Qxl6XujXR2cCTwvS6kZmQawIaNMBJCnDZ+xvFhDhWRBPNuLp3hFp",
-	"0wWYbPuxLa+wBeuAaFCRhXjGU/cISS+ZXyI1w/qsbowVfEwI0xQ5JmlqlVHKaKb55OFGabSaPbRBV7Hg",
-	"zm7o9maa7f3CVgTwModWUu45Sykr028cYNZ8uHNMwd+g6TZGCYlBXjpo4xjMeV6kZVJNADZNGYNW8Skr",
-	"9ON2V3+w9QTrU1t3tS+ZCbXYUt5JMsqeNyVl+Clk//ZPl5fyzcf/5P5xeXng/hnMKYORv9qtDoEHcEtZ",
-	"bG9uPwunsJnojzrJ92Z9crg2yffTw+ZonToQPjOWDwgtWYY96wkC+wovFEoojgVVNAaH1Woq8pv+L1wi",
-	"8vDN7WH02aP37sngFz/bIoLAbT7y79O/gnWA86qE6gBonJokrXAQBfgVAOoomx6h+YyAqaGSlmAIcH7b",
-	"ZK8ws96fEXkd5fKDYsLBAHTKToNeCs1vGZkTm7EypBALQZUNRW1vZQlB7cbYlmbLeFN8GawqYEEiPE8N",
-	"uCKMBE8J5N6UwVHNbqGiZZTehXm3/OqpsUPe0QVTC3SrsMALkinjyCvMMGdQ96osLyqEJmc27MK8ta1M",
-	"YMIhznbOr416jMzP7pKeWxMSlpZTH33d7s+JJMqKMVueQX6HzZcVCLZiIA2FCNbWifFKCC2HRKrGBDoh",
-	"uAjEUL9kBBGmTLy4Jn04pQmCtN4DP0h6Hf54qcoBEkCZVFpQbLBPeUWi1qSWtDdCVTJM0EdlFSKkX7IV",
-	"v6rod9g8dnUI1l+UkXicYcuuNHRb5370eMjmkYRi2y8om6ZkWEjrVjs2NhpB8hTHRCKMXr18dWbrmbGY",
-	"HKCLqkgGUEYqbZT/wRbB7iuSetIQmXsBhqUvIKL96QynKbEUJ2CwsLAMzFXQ6UxZVYy4vMqGnIsjk9tg",
-	"wtIWRB2gVzNyyazsXbKzmPNrSiC5gqhjNKGMypnhFFdnLy9eoRHO6ejm0cgONcom+MrkIqypWbNNUN1S",
-	"oRdrLrSxcPUQuDfRZqa5NpnkJJ3jhURKFGSzac4fqVrspvxu/267rQThZ1J0Ug3CH3CF9tZJ72GrnHEj",
-	"SHVcEaLbIhahtOu1/KJelS8mNFdNNVM2J2UtaeUtZKDaJ5vXV578qm0Yx83JzTuFF8Y06ar4RJNBYt/S",
-	"/05i+YZbXOPFymecNbHyxjCqdUUsXHQsUEoNEQ3+ki3yTrbLdIcRPP3UP5qaoK5vOKrBYZVxVJPdl+tp",
-	"tIT5XSJHYs5k0GPy1Dxwqr8iIpPHpnDBmAD3aNBv62i2pTGE7MM6YzGrvr/TH3//MmRTWzJegBnm5/dl",
-	"hnFYsxSYE61Bo6UJ/bV/rHlffzB88w/B5c/JWNKQP/MFwTcEkSxXiwN0YmR5lBv9OeFgvpWEHCONRdau",
-	"O6FpiqhCWGjYALhFWKIxV3Ip/OPTzXEV7fDEQW4IOZrMPDvQ+BmXakviuG+KvZNNZGszxhprREmiVuy4",
-	"HrUzB7eJjJk5dyqvs3ozNaLxScgKedCmBuLqjd7NRlvHLpOSCDZVOacqniHOjlHimVoZZ6Smc20iKj99",
-	"a64PglU8nVeJapWtmwKmb9oahpuBy5TlDBg7+JylHIcSsLCaOd7g3rJp2GYbWldMNAGOGgwlm8uLLWd+",
-	"K5qWhVdizDSTdVODbNOykAjornsxL1tLy7alb+1HbYvfto93tsEx68Kd62P8EoI5Vr5uUZoSqh5ut3Ef",
-	"3P1F2MpGRwA+ERoXyl8O2DHANZqQlJggoJWiKKJgzOCIBcGyPMp29dxKKu7fbDManQk+oWkopc2Uugor",
-	"VYaJNxeFti+cNWoFe1aLwg4Ryq4DljabPL1ZI3Avhg6TBeOBn1GZp3hhiHDflX4duOyrGCuc8mlBGgsu",
-	"bu+Bbk7QD7twawLj1p4La+6sOzCWPL7u4JthEAohBMt4IFd0BzAc15jbEbrIxYfvb2KC+BgyBv7jz/9O",
-	"Evbhh+sIQVleqCJbmt1gKlP7Q8svKTFRg/bFkG5pJSc/DK9VkZ76d0Z/W63VQ7IxSV5CeOO2BTHumAVU",
-	"m9kfLlzjJ7SdbV30JS3ZoDOs0pY1KuPP/sf2WuMyZdpd0UoMcu+sEtdvf8n9Yh4gnKZ8ThIt202EJiIQ",
-	"xGSSWE15iP7TizPzbIhZTKTiQg6axExYmLfFmVK5PBqNPDG6fwTy78cN8l4lUD8OCNQeKVm+5+VZf3E0",
-	"Gm2OhfKOuJl8XKwzI7mC+bKQ+ldgqHHKZYM5qR75sqs19J41tuDR8Guyo726Q49leGUqf8oTstvitnYG",
-	"BFxXjct67kpcrd48Vzku1Oy1oKvYap8djUaKq3xEcp4d/eV3fzK+JiplQQSU4giBynfC+ShWPWSvz08R",
-	"lgij/3YOvpIIYZRghY9ohqdklLPp8RhL8tkT9Pr8RRAOG2ru/xJL8sljZB5HJj54kVM2rcpD4zxH4wWa",
-	"Yba5go+dJvIPqdzZ6lm/B+/vhIc3fXJ2qnm9Pq/IKrSpokPDvpFcSEWyMqIZTwlLMAgHT98RKMFaCgiU",
-	"yINLdsmecnZDGEQrHl2yITLYNYReBl7tMwl9I1DBEiLQlfMNmmnl6Nb84/2V1uYEQVfVDxQKuV8yFOgp",
-	"1L+6Ltg7fH01cIU4ocWQXoYJFK5Kr8VYCEokuno7rEq0XR2hK0Pur1AfswVnZBChK33Iekux5tvmia3N",
-	"MaRMr6SQRMCUV6Zxgjl60zjhyPxkCuubn66QKwU3XniZAPSdWVqKFyarqFZ0KOEZNrP17W1cuYJjV/Yh",
-	"3FN5luXTAXhsXbUjsDTyOYOKutV5VMeaY1HGSZqNuGQEL6idq2MtH3pDUgnVFxyoWACqKtw9MdcAARBg",
-	"4XRdkNBVU9ulKxdoJE3UwJWG7CsY52tBtZRauxl3ms5XbT3Spkwwsb5u+/AjiZ5enH9hW2GYs9abv/rN",
-	"UP8+BHp+hWYEJ0QYL3VKY8IkqUp89Z6/PnsxfHTw2AuE6GlE0kjVi3o3REjbC+ng8OAQ1IicMJzT3lHv",
-	"k4PDg0+MVWgGFM9dm3XGG82Jh6JajZ0P7q9gN0TQCSVJ6cTHLLEldjUpk1UAg1YLtGQDtQL5DRGEUQMZ",
-	"5pIsCCAJJixX7ciVYHaFjuqlmE1hGj5n9nOewi2Y+QcRkhwJr5cVSjgx9TIEuSE4RfMZhxE5IwfoJUsX",
-	"CKM5wddVtALk2k6gol9fPxl6XaNwpmnoyP0CcC64UilJII4mTinRJ2K30FecDzPMFkNXKxQktxIHThOt",
-	"BsFyiXD1kkvF3pXybGgXtl2bsFCfr/d1Og99YZa6lj0+fBwIRYCy1yQ5Rinn1yUCmjs4MB5WaysML6qc",
-	"wutepiU4K5T1TlxFNHuXREiN/AbyYkuzNHBRaWc15Y2xVuI0uzJFpt5EPZ/W9o5c9TM92zL0j/zRfVRY",
-	"vi2N2PY0/7v/yX7urdao4q4X1sXdXGi6hhEj88B9QCsTh90u1pZDZm8Nt+s4Pejm7hbNBOw1u2Z8ziJk",
-	"TW1AswDFwXQB3EH/a2gD4SLzl/82/KA/WcVgAIOFhQkX2LwPYKjJ/K2A4cn6MvdUIkfOj2uBWRleuEL3",
-	"XQDNOUkIyfSV21rsK6CzMwgUajZy5cph09OmJlQubkzr1dBaCrgAGhdKcQbk241zXGvmM+XG7XPluuhc",
-	"rYLACyqV35vI2GdrV3G4FRjcJeO81iRpU6ifGTEsxAeSMcty8uVhyQhBMJ55YG6UCy3EdAA4z23duKpC",
-	"fzktXF6MWdmQAUS3/sucsNNn6ClnjMS7k5bSdDuqaxwehNUh4IJgEc++rL8c1Trh/nbVYVUJvsaEXDnw",
-	"hpRJwiRV9EarBBhdf/g/CRhCNUHFDJ3++PuXZS/T7woCadVWTvyu19C39FHQjd+iaW5jp9ylma19eKfW",
-	"uLfBEVOaUVUbsoQpCPXDb03+mWuCZ/8KZKO9eUCcrGW1dYeTX2IVz7RMWofSCI2JVDYVFRSobli/BnEA",
-	"hx9/f/HhPzz/Bp8gnKZBHd3DQKcgtkNBWjaO0eq5Zn3vG+n7CWB/IvBcE5+KtZfqoFfrvBp3aLtHXiEu",
-	"auXQvVf0UFeo/+TR4eAYGJiVCTT1odK2KDRBx6WTUPNiG2lcJxK/IsrrinVHcFwHbqtNdxoIerXTLiDk",
-	"a62XY+aNWsrpWkvoWxGD5MqUMt6KOm8gpqbqayyIqsqCLa2jqfWzTb5o1fl5uQvo4yWnwsnwX9f27QSP",
-	"yxoQH+Gyt9bSdh9+5VGDeH1Rlo0tyzbZZDonaR7VpMsxiXkGyQymnv0B+oqrqvjskbGNjHlSBrj47QSR",
-	"CU2qjdj3tYuq7KcTbs30GgQumSA4nul51ACGNeKD0pIuOmHlIGBiarBB1PpAAXm9ZH2PfNj3huQtlUpe",
-	"AeGAci+VEa8cqzI31MfwSNBccDYd2g+uBgfouSE0kUf0lhUao4I9eXQYIkNGH1yiRN2rKyv94lqpLN0R",
-	"wS9JsCt6ab3QMNFnZD7wbHSFNIkzxg4HS7ogavgULHv1qVc6vndg+DC0sUZBd5VgjdcyKKv+iqgvSe/e",
-	"T971Q+mC0ziFziCTHhWcCVQgr0VGmW8UssG2OteauXfpeEdWJ1mnFWi98MvFafXiA4qgS03XulUMTdM0",
-	"VB1JhHiaaCG0M/FzWRekxPVq09p5tnAktcuLHd06ffO9YXspCYVenzuD8ZPDz1GKpRpaY8PQ5F4N/OZs",
-	"4OZg6QLN8QLCSb2GghVfcCGduNZGtw5dr5nefwlfi14b+4/5qBtjoBnLiMXLijoIYXe7laiFCOR1rWuW",
-	"glYjYYdvbh9FTw7fb5LQMjLyk7ZsaEz9Gkza9ZcLL2d5H+x0Kct7V/ufTSXv4vrNUGWb64oWfyRLqD1G",
-	"UBrdtZD6yBbJdCRZ3h1ba4mWcp3pfkqY/oHUU3P3ZautR0Hcs+xT32ID0WZk7ppVLbfa78LmCynLtoir",
-	"3xpLC10k0eK/TfavcpoHRirjKSjYEknFc1en/u6QUsJcjZQvQ8kNvyYvNYxeVCDaIdO2NodQdvtqIUV4",
-	"sw0PLouGzolw2Ih40Y3dRzMozYtMg7ka/iI+QRk1IfXbk/c1MtN+Dn9Lo13Zr6Y7YekFvSnlURm5Ei2d",
-	"CUlfeoEiHdJYN9Lo1v7rNHm/GYuq82vDmC72A7Q2Fz1blMehxbQnpviWVcsNZxrsS0Ypz2ytkLKpq9qS",
-	"WAJlBlrKpAOvm6RpabJlI0o1I9mq/PmMSjxOyStX8KB7LurNcGe/Z7gT42RyHGJRWBB0w2knYtKrQgQb",
-	"QfLJBPVtwJHjhMbnYgIqyjCTHeEybKtTWEDxOdOpsyoswlDB4qoIIFhSwTAH/gVTnd1V7C7fW4UJGL+E",
-	"iD1JN/VYzgbpxhqDtVqVJE67qg5Jo3+ed0Jq9Jb9Cy47qR4jQVQhmLQREy4gE2KYTCylCQKFmAobBXp3",
-	"ag1RqnFVCSksD9tSSXvE3p+6DPySmXC0AO53Lw83UgHmgg4B90vfRQUvFRQFCBVn8Z0hpsp5bRbIygTu",
-	"h5PGqqag3dqu7P4hjiEjrOgufOGp7yCt4pndjLYsbcWGTWPQnT2mruHx6PZa4G/ftw1dcFUW4Z7/JgIY",
-	"GGfkyDOhmdjgY6O6zKkk9Uhnk2bRtJYy4bJakMtDYSaTc9d0lB1CHj71Qx4ebwx5aJiATyaSNMxwuKGm",
-	"70NGUQRrBK/rrHHH/hgB75EJH9MKRQ1T0NhkgXbl29AI/JFcnqTqd+UIS1S6XKlwIfAlwDoq4uhCgIq4",
-	"Rwc2EeJIEBzSakL7qF4Z/YvA3/ZqGsoyLfKrSg+tsNGOJAVK5gQI05aYu20hogcF+1ChrG5ZoLuQjsHX",
-	"1sL2776cqm772BJa3SD3C66j27Ju5fuRhZtAoEaryaON74VKRSW95iiME1gQqHbMtfhIyjrkTt1jZC6X",
-	"YmNWlTiHfmZIEoK/3TWGLZIBXZ5lJ3WpA4hwf7pIEIXX4mIniRTm/hB2gx7b4BlZT5lKbLyOdKmBepf6",
-	"iQRV1eXU74Shc0EVWSumbsY1Q5gfEtXC+HEO63ow9KhK761UHtsmldcO8+bvEkXMFVYYUpYah0OJ0HxG",
-	"45mfaISqBFqDJftDDCuT7Qr3G8HX9mOwZdf2YwNa7v3QCqgedT693eMaR6irJ9+B1m9yD5bKmfiR9Khv",
-	"Yxg1dTUTR5YEw09ea4LBjnJ8a+hyqc/Wo7NWHP8VUR6w7IkOtLuy7q7rxPFB/4KAJyqJCqnVvT7jznST",
-	"YIUHD6BbbWZi9XMD/rXV7ft2wHtbYRQOqXFvXjiA8+2Pe+erXVcIXa7ObYd/aIZ734h2QUwWqLN+Orsc",
-	"hFebooqQWHGPFG9UFWz5yYH8xVKht/uRJJedyAYYIU7RmDTb9WFeLf0cMI1uLHjXWP/mbxxRzAmVzmFz",
-	"O1DvQxA4Ry07OPTpDF2cv3koiDRSQFMgHcBjre/K30v6+3OTv1xF5SI4rAdJf6/fV8jhe59Z8NadfB9Q",
-	"Eez4c5d8eL/4BzQTqeUU0864n4kCqBqjOPR2EGSDZU2cnRdh56U67Qws1pPoK5WN3t5X9p1drezbFD+7",
-	"ffg8YpMZ57xqn/69edUcW3sYP5qFR+N0NzWVZFpMO9Hs0rQafrIU89bSy24frepw4ZgaUOv3alCplV6/",
-	"Z2tKswBk1tNNVoExjZTagemSGjKllF7QHe8yIAItUckl40iLjFwn598p0hMSc+PZKny9hlKu968fdFDX",
-	"8iciy9+bVcmK6ZHTm7QgCJEgIcH9blDrBIE1AdkXdMpeFmrLQGwTGls1WotTgoUR/h4mQbaK6p6Y4ClZ",
-	"BpjfIUJ29ahO95UTXe8z9pNIiC6z9+9wrVbv6uaIgi0GGxA20GSwLM6/ZZPBC6LkJYPA62Cnwe1aDD4g",
-	"fji9xdba8msnHGv1RgaKVu6qVngbb1Y8TyaKiPCJXVl1mSTo8eFjdHV76TcvvOyZYirvr6JaSa4ZTxNb",
-	"PrShK2T/iuQ8+0bfR4Q+RRllhSJyoG+ZJYhQUM2vYp6QK9SX9C1K6BQ8LzbC6pKthIqbeqt+58GrA3SC",
-	"oDqDa3W4UmzG1G4w8+hLMQCmoBJsSiaWwk7oRM28kSIbIulU76VNRm6mWtGabIKHKZ9S5jT2qzL/vcQS",
-	"1wiMMAVnDlEhoRIRhk75qLgvghhoOvnTIosRwhYuwhD8cNzwC0OPMJA3qUheYoG1LHi9YgUYGrzQ8Z0x",
-	"vimQr4GbFuOMdhwisWUUgW3QcL+qUqj5ZgDK4NFNWX6xiryxmOsC6az11hjpXChCN97PumYloLYeFBXu",
-	"B8L3BsfgFl1aFjItNVvGnAaAarkM97rSJfv3QNc75+xdVTiz/R7MfKuNUEwtokISWVaZt4fsbHlbFM3a",
-	"4K+yDVvIpO49Xr6fEbRVWWtDhA4tL/i0nRGxu5D3Nw9aeTOh6jlTouvyKjZUljCQHLqK0l1qJSdJXAgN",
-	"b3C5KOXTxhjdZsCzaAFD7Bjw0BYGCXSIa2PJfm7ffHAjq21q1x1wvM6R4ujxIbKHsSfQECQmTEHwi5tp",
-	"d9gwA3QAHGtzXCXCaIzj66nghRb5YVLoPKFFIJPVutxPEXRFyiz7M24Y6AQQGbndQwwjtqdEDkxPDc7K",
-	"dnAH6Ouq2o8pIKeqoEUi0FTrYJhdMquhlVXzXOtA6wzyW8ytNBcEu+g/ogQv5AF6yYjd4SXDkPFEM3Jk",
-	"c71tqUrTiQ6cyKYVXVTmv5dB4mXzhM9DSoFv3baQHPa/dsiFHcaE6aK91XJ3S7L4C17Vc2/6uJb/tVdx",
-	"3WwFCqUGOhh/JAG9dkGkgq0VphyhHN2af6yL9Cvlq6b7PXyA++2sYJzpAgoClkfKHoJ2bY4cem7vqh0T",
-	"9O525HdIDV7yM/vC7jf9dqiwqF916dQYU4ZBtFtBodANW/oWIakEwdkKCj81Cxg+ozLnkjpsbkbUqPeb",
-	"ofvo4tcnW/Yl3TsRcGePMHJdX31YRH2MFBZuOYO/atj0ytuuFdJOvfceUETzCqJ2K71759AFKXuZE79A",
-	"qER9Zx/kwpkMB7uLZ7aA5h7lsxPoA1UrE22x0ARQVd0pbHmSxLT9gSArqXguXU2wQZWgcclwKjma8flS",
-	"BWrwEjGbAbda45dWrYZcPWL925PDz5eK+pqXhuaVq0GzgHSPhXUfJgzAR5RNEH9cll42jTSgpIZNoVkq",
-	"Et0FbpyaJArJM6LFXsUBUsoeRTVhvy/L0oQeuNhWUrtgzKpndh1JHN1Wf7Qqp7WudHzAjft1WRy6z0UJ",
-	"42XJ6EEnBd/taHWUMzbCVWy9w5nejZ0FAjX8s++sLNfKdWtQGqZ8ur62CqZpa0PZmpz2stW4NOFNZYNx",
-	"xtU38NubFrUznr/FsdIKP839ZmZN1TEUbyrVAd18N04HLQMANUETxhLhMS+U7TWCEeOKxgTRpGkBGg6a",
-	"VtBQLOQuBsi/u+hAC50NVs17ihF08JHyaWd9KgIKONh9QFjQjGPGM/DDzGeE3UGcwjTdsyHUUZnRLV2v",
-	"2tfucp8eVTPPl0RK3By7kZnHnYjEjJh7s2O6wG2JFHn7ANfVwHP2yWkMv1zPaOw7D0lNYAldF/Ay++qo",
-	"lt9kEjLPOY8sFUjwtObqvEeNqgUEjG4LSQRUTeA7ZXNuBGMz/p0jXIuAZvgcxzM0FZgpm3BiayDDmYOq",
-	"xsAJtkD9K/3T0L57FSHzt+voNChb7C6R+NKEb0r/pVgq68odQr41ijFjHIJkEpJxZS3mJOM3yy1aoNA/",
-	"fAQtXqCKLDSYpablbKlOumDFGjxR16N4NfaGWEw95+ne6pP7M9x7vI2hAeuQufKJMDI3GIf6TKt00EnB",
-	"3segu8QcM+1H0sxlWn1luVqglEpl5zO6onlzT/phm1qMqxnRf2sVGQnD45Qke6zM6NV9NLi5MRX54WIt",
-	"jAoE5TPsv9fDx1f2ndb6JGmdvGWGvlDG6NSg6cRYkSmHX7YZ9an7LKQlcpFYex2EMIIPLY6Lqms9VSmJ",
-	"QNqL0I9/+PCDTDn6liQMxx9+iJDMqeQ3H75H7xj+8Q/XGLr1S1lQNkVjniyOUYylaTNWVbCEWCs6ZRx6",
-	"bWHoU09xikwkJdYwIrcuYPm4VQHLL0wYKpUowQvUf15oLB2dCTwtyABxFqHxAuVcQiXnBCuC+nmKGdML",
-	"JakktsxTMmha30RAIFGAYycGHjYu0UQemNpRcVokxp8eXnFL40GLNfzdlcvcjDca5cPVjUmpQFuy0RXl",
-	"BFr0kXTDgnk1Tom4XooKidCEpjbSGKLQp7VG7R5hC5BV7+mB+XenLomQ5d4c6J4kLjP4gwSj2n01cNtE",
-	"4EknPvavtXxjk5yt3a6PzfCDu1x7C7kpwCNHt+YfG8IdvDvfK5o2hvbB066MIPbYS/OH6yuAlcLxLCMm",
-	"q/vhEHCzb9miyZpKKSYJ8qeFq/cLLQhL25Ghyz5ezth+jDAk7Fj5IrL1CMyEoIQbpYzc0KXcu/vH7N3L",
-	"sN4BKIMcxNba/GmQkwguz9gu9Hda0Um6rSjqCDzT0IE4Ix9JxOcmQcC2OWShVWjYtbLqXSDH3fudYMcj",
-	"ig8OP6/zlOPEvHhSLmwtfcuKVFGtlYy05DyE8MFdM7wh1aFVGFddsYfvdkvq7lq+8U6tqSWM4iCLli92",
-	"ghIwGsIo4XEBbRz6Z8++iNCzl09/E6HfvLj4TYRePnul/3MRobOvfhWhfz57/isTGKGPzYUJe+XdzaGs",
-	"FZoy/HaoVdfheKH0iT5+fPj48PDzz+6J7FaoM7qt/tgQx/AMfg/C+KZohnNj8eum5GsGJIx5gGCCQi1N",
-	"Y1yhBVGWenXA36L1cZibD2SZe/zD6B86ib50IFu1EUAZSSg2cCkZnUyIhUuQJs0Kym62cyxRkZt49EvW",
-	"B5f9lY/GeTK5GkACJa6C2/tXgaDOI+8yXHDVA4SBugO5xzhQHwz/amTzsGfIJwT7c3VuIE1gjpWzh+fo",
-	"Z2Yhf+MS4RmXClktHzE+j/wZNJGYcAHEw5krFc0I6sP1yapHD4hzOL2TncDd/F0Ym9Nq2pjYz8t3H9AJ",
-	"U19K531B7A47qZ0IauQNEa6sXclwJWUxcQzFwGm9f/xfj82iC9Ab3bp/trBcnVdq+J4JTAVj64GlK1tW",
-	"CFKgIwWaFWyKuPH8GEj46+abwr/DJp65Puv5DnAnoUTDw/NLUyrip8Iu55gCu5qY6i/AnTpRF+U1wkhC",
-	"2RPjNAE/WmlXAUb6sDY1ha/JUIvrDw8Tr/A10aLyna29d22r8uivta1KO2i3bvQyC64DPyG+1uBspU5L",
-	"vjVQoTGZcGF7X9DMtbBzZa7vVQCURGkkl5vZLLx/4V7f+33Vp2vscGyed+3WldU2H9ZVu8n7s3op+3IF",
-	"Be7jvlG4HUgYC2eXkGG9Q6orAHEfb8uoJMO5nHHVRjMzZ1V+cE93Y+drCsgAgxteyLK4kyCySMH0eEME",
-	"nSxsSQoq0AzLGYpnmLKucTvBNF2g8ixRPxecQ8Sz1c8HyyEcNgUCCkWY1cHCEJWIMoXjh1XO3mwNPqPb",
-	"BC/et6X49qt7BqFG9LbPu1KxEgyFf+yoXtgAZpzRGKfony9efvXQ2lUQjbTIUosyK4PM6rpVghftTJEN",
-	"QWftAcyUSVubhbEEXN4X9wRf3owNIGaKpvIJsv0kIPYRerfUCsF1wlp+zecow2yBYqroO8JMoSE9lQpE",
-	"mY0XrqQp9OMyeYlEDn669KeNeGmLZt+DZLk00z0JlUv5F1oBCIgPG2PoS6lhz4Jl4Dr2VcPfTfIgYUYt",
-	"gaF7cfLclHQIpV/eGTZaSJSKX5MNxv2TnL4yb3Vq1odUJTxOyUXMc/NT/cDPyq1J294gTYlAGV6gvFCm",
-	"zJgJvYJNAL9zHoKVBlzLabpbFjK0R9DSnRCtbK6tg8Fch4siMuKlJLEgSg72RIFOzk7ttCFJF6qQwB6W",
-	"7wC2uA1Ymkn2WEcF6ieZblMxFlBTWrkzRQYUEGcxOTZVN7RgB4oFlRaxbTlsqhCWl+zqpFAzLug7bBzy",
-	"vyRYEAFJ0d/85Xd/ujpA5nIhLyJfBlZBoBIslOY+RtiuAu71kmWY4alenj13W7WqqQia63Q205PZMu5c",
-	"INcKAZU4K5ursJQgvB8S7oZ/mAos9dmTtdgVVWK9wSwkZ5rSQrKGBo8um7awCr12QJXW9Ht0C/+3XjN+",
-	"TfaQ5mpnuHOea0MPPb3qGozuidFXpLzRawcZtpandMHg9YA1UEB9quqlYBBWAHuDO0CJnpWIG3ffhUh7",
-	"R70R0Es75K27y7K/ir7rWqse6f/kCqF7P5V1rN+/ef//AgAA//8=",
+	"5L3NchvJnSD+Khn4O0LAdIGgvnrcZPzDQ0tqmzNSiytK244xNY1EVQLIZiGzOjOLEMRVhB/APu1pxqe+",
+	"OGIPHXvY20TMXiS/iJ9kI3+ZWZUFZAEFsEDK9qVbRFXl5+/787oT81nGGWFKdo6uOxkWeEYUEfDXs3cZ",
+	"F+o00f+mrHPUybCadqIOwzPSOeoQ9zjqCPJDTgVJOkdK5CTqyHhKZlh/N+ZihlXnqJPnVL+pFpn+VipB",
+	"2aTz4UPU+ReBv9dvJkTGgmaKcj3VN29en6OHKOYJQXyM1JQgnhGBFRf3JLoU+PsIkYPJAXryr4eP7x90",
+	"otAK9WtrV5dhpYjQH/7bk389/O1h/6u31w8+/Cy4zm+4ojGpPQ3mHt/sNF7aTb4mDLP6s1fu8c1mO89H",
+	"xaG/Ij/kRNZPKYrnN5vT7OwVGa9e+uspQWZn9yR68+o5kmk+QVygN29On9bcsXl/7Zpm+N1zwiZq2jn6",
+	"8mHUmVHm/ry/usAPeiSZcSYJIMGZ4KOUzPQ/Y84UYUr/E2dZSmOs1z3IzBtffC/1Jq69iX8m9C47/9+g",
+	"xLKBeSoHblyYsXoMJwwRIbhA3VdfP0FfPXr8j70DODr7rR76JI55ro9xQqUS2Hx53cFJQvW/cXomNL4o",
+	"qncxxqkkUSfzfrrukBmm6dLxPHj8qHI+D1fOx5179bPDww3HGnUyLOWci2T11u8f/uV3//P+g5+jeIoF",
+	"jjX1iRDjCmEU89mMM+S+NT/ra8CUUTYBsqDXo2GE9GFDkb+w+4cPHm26cB9yfmtPxe7SW/Xb4kM++p7E",
+	"Sm/pJKOv+SWBg6+ebSwIViQ5URWUSLAifUVh4JXzsZ/8ctEAi7y3n7lbXHmFvMuoIHKbNdCk0eQpluqN",
+	"3G577pvTLLhYB1QrDwS54pfbTWU/aXiSMuaZuTSqyEwGF2F/wELgBXyjsMoNErF8psEGx4pe6dWYUzc0",
+	"EpbhQU4NyMG6LLzZ1RRT+HAReWC1DhyfwFvbUgMfWqr4+e2UMMA0pUdHUvFMojkXl5RNjhFWaMalRtYF",
+	"wQLhKcHJAfqWqinPFaLK+zKlV0SinCmaIns6mqg3u1UHIeQdnmWpfmbEE5RwJDMq+dXH/6X5xZ//72ix",
+	"TAQ2U6cAFJQTGRZzIIlSlE3kkSA4AdpQCA+/xf33h/2vvjvov/3iyP3Rf/vFz0I7meF3p2YStzL35xKk",
+	"RZ2c0R9yYh9rtrYMO1Ww2QwVySqtkiQWRNUwY3vjeumoSzI+++4iPzx8GNME/k/sn2YM81MvQnLK5wxx",
+	"li4Q4/OD0CEoRzjX8ciCwC5v23wdubUH950nVD1jSixWt6yx1fDL8pLd7fbjKWYTEqQVOFZcBCkE3oI+",
+	"JURhmsp6BK2nQOX2aJiOSvJDZSGUqS8flYugTJEJETAiFhNz7eupkx4R9ue2D3NH7gyLgcp9hW9DTc8E",
+	"v6IJEav3YfhOeReM4mYk4DQhTFGFER99+gNmwa+kwkK9EWmQsAkC9Gkk+FwSgeBdCT9JOmF9yo7RDC9Q",
+	"jIVYoF8w8k79/wOcZYO//O5PqCvxjPQlVQThLENaLJUA9L0DYARukQOcq+mA0yQeBDe2jh24tYfO9CmV",
+	"eJSS11xlVnbfSPOr+3/2DscqXSDOQMcCXQuzpBC39DaW5BqekCW9SStN6O31l9HPPwSpnS/3bS2ZrewZ",
+	"xJ2mu21D3g2Kh6Hb+JqSNHmmxfZV+B7rZ6vw98/nL79BGddIKRBligPgWT0r0jKt/rvQye9JZMFilaUQ",
+	"KfGEbMZms5Lyg9BOTtkVVYVGcWPBltyBhEr1FhqLgPXCJ09vLhpmhCX65VI2bCYRLmkiZi2rguGJ6vgn",
+	"uf5CT+KYZNsiTp3Ctx2qN0Ducp27ibA7KrQpZpNV5HyO2STHk8L6ZNRL9NtYvgXybm83lvBH4E6j5ge3",
+	"CmfrpCJrQOEpqUqTD9fJknV6rpl6PdScCXJFyXyVGmxC7cR7NuI8JZjtiPdTLK3FIyyo4iQRREo0xRJh",
+	"hrB5N0LzKY2naJZLBQwdUYYU149Jpjy51FucIR3imzqa0CaxMIpF7VTm8XmaTzYTdu/dyri1dKS8BF9p",
+	"9c45BBPPKbskiZW6Fu2yh9VLtSgHTNDKjmiCrwiaO42U2pWgOZYohcW1ZbDIPGl1o2TqXnZXuboX94Zl",
+	"4sDdqZKIJmY3VCEqEeMo5WxCBIo5G9NJLkiyUWAsVrq0jvLqfVbhnUXwhnmMU/qeJK/JOxW44DBgG1Vu",
+	"/TJXKWU56wtM0+d8UqeuKUVmmfKn9hSZHWBuLPisFusaG8HYJPi9PuBCDqyT1E6TGmvXuOb3LF285jUq",
+	"H1PbbH5VQvkhJznAmR6qE3XGmKbwN+PqO/gtxN1kbq4vTLlmWWo5eED1r/m55kpCwpEP0cVk9lLMMcI8",
+	"5So9wakApzWQ+KIUqHGavhx3jn67nilXIPhDtAzCUzVLf8mTRc1pvVM1D1eovH0zKkdc3cVbvQ8SQl4x",
+	"LgzWW8jpDTFiRmYjIuSUZs1lmRfFNyH+OBvjZ0zruEmYqOZaZ9csX815fwzmCae3o+7rl6/PesiYKFa4",
+	"/GyMXxXnWjs0lUgqPB5HwGwSkqV8MSNMIXsnwYnHXJivQJdWUyovmCRSUs5grYwjSWLOEmQ+PELkiogF",
+	"yoiYUXitH09JfEkS6/HUH2Im50RI9Ojw4QUbOpeTHMzGuE+Y4KleVt+BytAaWZXbCLwiEVYIrBd5TBTq",
+	"2jVLRNkFwxNMGZpTNYWvtKLfO7gIH16tCKTRUIPJKycKVc8VfkY8V5ImBGHr6jtC7rM+TmaURYWj9wh8",
+	"uxH6y+/+1Im2EKsEibk+0ic8IfKVhmtGQyL+G5ZLkiD3OmxaRla6WL1YKhFnBwFjWgPtzceN5XOKPMSs",
+	"wHwVTIPUCobdRjBvU3zVoHWaNPP6+gdkv6sRTev3WYDVFkpha6rVWm1q08qBwK3cUqt2h7CWEJWRAltf",
+	"kxdjII1esfmeNLxKsq2FYW8auCDYOuWXLb8L1H2oVcHHh4ee37l3bAVxavQLnCdUoZRPLC0vdRJjqzNo",
+	"fVD1Nz0O6PjL8GLWFTxCnuQpOWVjvgowlU2sh+SqHF8wcU+TgXiVEcdirU1sqzmyfJTSOMxQZ7AvxMdj",
+	"zccyPNHck6OYKvqeMIm6KZVK8zzra3RhICkG8xl80Qup7GvM5/4qitUFDz1nNKYZToNaLY3DEuslT16O",
+	"4iWXxOMvH/7851+FjvTSBjoFH3yTqyWvIzC/Zm6Q53REBIlDL/NLUeNS4iKr+/1feFg9yXge/l3Guxg+",
+	"nGWjCiznRJUK/sy7GIRTQXCy0CKNRCTjs7BnEX7wj+dcS/7q44+CffwJzT79UYJmsB5D3d0WsASvm1Nz",
+	"pxq5ALPiAs1RBCFscW5kwHaCRXIhSJ0tzAmbQDapdA6FoCi3swm+Ou0ZoBaiiaPVbg1dxhXYOcBj2/O9",
+	"/bW2+6xWrT4nhG2z1BlRUx5Y7q/5vLLKOZYg5ZFEE/6uXi+WMheYxYbmFLZ8Z+Eujd1fKK4y/28nTvbB",
+	"WaaPWBHBcBpkUFoUOpnYq9xS7/VOpGrOA/9sOXJxDiXchCDUxDcGrC9ZJvjVdvDpvmnogMFK4Xg6c1Go",
+	"jUQ1s9yT4ssQmcG5mvJmImrUGdWp5zFWZMKNYWrzip64t3czTSUkpVdEkOQlC2N3ghcIo4THOWiiGQeu",
+	"OVogw96Q4esIbLgajFEx4hHA/P3HamoGGSsi4HsI7hAEp2CVzFLMNCbMpzQlEHC3IG6e3jH8MNN3q1k5",
+	"mhNySVgiQT6a8pQmeCFXgno2bPQVkeopXoTFNO89YyFVCLvoI9hHV/IRVzhCjCSf/pgS5ze1q7EG194x",
+	"wiOpT0xr0/4AQSZCsEgpkeo1viRP+ZzV3caYCqlgGRCKaM5+hhcoxfNxnqYLNCJI4UvCUMLnDHWVu0I4",
+	"fW9zvUanNqYpeYHF5U3sNFzQCWW+AZDPtXzE1ZSIIJUyX9RaTA1s1IaOUYU0cKULNNfnn2fNg74sdG4X",
+	"/TcmgrCYfJM73TjwTkquMFNvmAr5Hk4MoMwIZi5cbZwLfTr2hptvQJAr6rj+KvS4p07oBWn8GB2iERlz",
+	"QRxyHgQDeKSyBtbNNOkcXoWgHwPOrwq9aFV80sCq32lwnzGeEYDr5geiqErDUJRnyXbEMsQfzaG4aSxR",
+	"90h4Af0VoF6FGg/TvEv0OEqVFZdrrzKzej7rMa5VgdDEmb+2guySeMzoeEwSNBZ8Zk118PbBmjDhPURY",
+	"1Nou5BQ/ePxlQOYi79D5r0/6Dx5/6YTEdSuX9D1pFMm2Rv3zz9GOWKxvUzDtEjNfvQaFR6mxk8ojdLWY",
+	"ph9//POPl5o3M/znf//403vCPv4UIcHfZ/zTH4jmWmPKtEQZoY//+Z7MtDKSpR9/ZBG6+vhfo09/FPzq",
+	"44+o+BZh9B5ffvzx/eUiQlc8HS0ixN+zjz/O4On3lH38r3iKPv7nn/8dJ3/+3xHiGvjZx598gVUvDMvL",
+	"BVht3mc8hki9XE9P+5rTd6LOe3yJ38MrMEsn6nxPGennAgPumGFpkDHYnBiW5duafJy0taRHpJgypMg7",
+	"dYxmWFzmGQIFBgSOJTPLg8PDYDDF7uKaz1yXbtsEGP+I3jP86Q+XeHUpIRThioRlGuzENiesmZBT1L0k",
+	"mSqN8I7u9A5WApoP1/L1hIxxnmqsMZx9Nz6/yq+olLmWmvTlGR3dfAGmcT1qo3OpMPWV+wfZ075SyGyG",
+	"FcOMIObK6Tah4wGRoDrtp99//EmmHH1PEoZjg0Gbg3bWCxFuK5qf9jWPXNrMzeSKgo16y3y42e7o2GKB",
+	"I/Wk7zmVAdZUqGZb6GhBAxBXOA0r5jPMFvY8JJphFRtkGNPUhEkinKZNvDCwQDdT/T5feRLaStjBXrTS",
+	"z0PR3C7faK3e4Qjd/jWNnYT77SX1QLR8jdi6YtcvJMVWJVAfFO15NxNgzp2SUMUzLOIpvQKTgKebSvL9",
+	"LFe853GMROCxlhhsEOt3xrCD045JRkxy46c07Ewv1A68RloAJefcZltsKTW46et99yfOuR6nRFwa+6Px",
+	"5GjBvYesZUoiguOp47+16ladk2FlHfU3YLbLcCanvF7WD/PbGDPOaIxTBKHixMbrY4hznOrrq0rUkqDR",
+	"QhGJum9ef93/eU/zZTvBOYi9YSXBfyOIUglerCBSTZTmtI5CaIrl4jdX8SsT5OrX9utQ8By5ojyXyNhz",
+	"9DTH6D0RXEK0hfINMWGfgIbynTXLBHKx3BjV3dhNeztYPtDi76ZAEua8I8G1Yh4yk1UNUWOeswRhzS1J",
+	"grhAEFViwHrjDcZTTNkpUzgOgOQziJIo74BIiJ2YZbkyiSMlty4cpzVBtjuIEZUzOs9nM2x43zJ7zcqE",
+	"7Q0GAysh+HtueEVu+lUPbd396JuhDD3L9euDM4EnOWl0I9MgVgS06QCSFBFI9jcLiPAsiCcb8XTviLTp",
+	"AkzBgpGtULEF64CAWjEL8Ywn7hGSXj0EidQU67O6MlbwESFMU+SYpKlVRimjM80nDzdKo+XsoQ26og83",
+	"dkM3N9Ns7xe2IoCXfLVStYCzlLIig8kBZsWHO8cU/A2abmOUkBjkpYMmjsGMZ3la5CUFYNNUgmgU4rNC",
+	"P6539QdbT7A+tXVX+5KZUIst5Z1kRtmzurwWPwvv3/7p4kK+/eKf3D8uLg7cP4NpeTDyN7uVcvAAbikR",
+	"8O31l+EsQBP9USX53qyPDtfmST8+rA94qgLhU2P5kEWAjgd71hME9hWeK5RQHAuqaAwOq9Vs7rfdX7hc",
+	"7v7b68Poy/sf3JPeL362RQSB23zk36d/BesA53UB1QHQODV5buEgCvArANRRNjlC8ykBU0MpLcEQ4Py2",
+	"+XJhZr0/I/I6yuUHxYSDAeiEnQa9FJrfMjInNumnTyEWgiobzdvcyhKC2o2xLfWW8boQPVhVwIJEeJYa",
+	"cEUYCZ4SF5ZmCxLUuoXyhoGO5+bd4qsnxg55QxdMJVawxAIvSKYIxS8xw5xB1auyvKgQmpzZsAvz1rYy",
+	"gQmHONs5RTnqMDI/u0mGc0VIWFpOdfR1u4egSyvGbHkG2Q02XxRx2IqB1NRyWFtqx6vCtBwSqWpzEIXg",
+	"IhCG/pIRRJgyIfea9OGUJggyow/8OPN1+ONlewdIAGVSaUGxxj7l1dlak53T3AhVyjBBH5VViJB+yRZN",
+	"KxMIYPPYlXJYf1FG4nGGLbvS0G298gPwQzaPJJQecE7ZJCX9XFq32rGx0QiSpTgmEmH0+uXrM1sSjsXk",
+	"AJ2XdUaAMlJpEyUOtsgXWJHUk5rg5nMwLH0NSQFPpjhNiaU4AYOFhWVgroJOpqoIILapqTVpK0cmPcSE",
+	"pS2IOkCvp+SCWdm7YGcx55eUQH4KUcdoTBmVU8Mphmcvz1+jAc7o4Or+wA41mI3x0KRzrCn7s01Q3VKt",
+	"HGsutLFw1RC4t9Fmprk2H+ckneOFRErkZLNpzh+pXOymFHn/btstpuEno7RSUMMfcIX2VknvYaO0eyNI",
+	"tVxUo906IKHM9bX8olrYMCY0U3VlZzbntS1p5Q1koMonm9dXnPyqbRjH9fnhO4UXxjRpq35HnUFi39L/",
+	"TmL5hltc48XKppzVsfLaMKp1dUBcdCxQSg0RNf6SLVJ3tisWACN4+ql/NBVBXd9wVIHDMmmrIrsvlyRp",
+	"CPO7RI7EnMmgx+SJeeBUf0XETB6b2g8jAtyjRr+totmWxhCyD+uMxazq/k4//f5lyKa2ZLwAM8zPb8sM",
+	"47BmKTAnWoNGSxP6a/9C875ur//2H4LLn5ORpCF/5nOCrwgis0wtDtCJkeVRZvTnhIP5VhJyjDQWWbvu",
+	"mKYpogphoWED4BZhiUZcye3zuZrhiYPcEHLUmXl2oPFTLtWWxHHfFHsnm8jWZow11oiCRK3YcT1qZw5u",
+	"Exkzc+5UoWj1ZipE42HICnnQpIzk6o3ezEZbxS6Tkgg2VTmnKp4izo5R4plaGWekonNtIiqfvzXXB8Ey",
+	"ns4r5rXK1k0N2LdNDcP1wGUqmwaMHXzOUo5DCVhYTR1vcG/ZTHazDa0rJpoARzWGks0V2paT5xVNi9o1",
+	"MWaaybqpQbZpWIsFdNe9mJetpWXb6sH2o6b1g5vHO9vgmHXhztUxfgnBHCtfN6juCYUjt9u4D+7+Imxx",
+	"qCMAnwiNcuUvB+wY4BpNSEpMENBKXRmRM2ZwxIJgUWFmu5J4BRX3b7Yejc4EH9M0lNJmqoWFlSrDxOvr",
+	"atsXzmq1gj2rRWGHCGWXAUubTZ7erBG4F0OHyYLxwE+pzFK8MES466rn9lz2VYwVTvkkJ7U1K7f3QNfX",
+	"OAi7cCsC49aeC2vurDowljy+7uDrYRBqSQQroSBXtwgwHFeY2xE6z8THH69igvgIMgb+48//ThL28afL",
+	"CEFlYyjEW5jdYCpTPkXLLykxUYP2xZBuaSUnPwyvUZ2j6ndGf1std0RmI5K8hPDGbWuK3DALqDKzP1y4",
+	"TFJoO9u66AtaskFnWKUta1TGn/2P7bXGZcq0u6KVGOTeWSWu3v6S+8U8QDhN+ZwkWrYbC01EIIjJJLGa",
+	"8hDdJ+dn5lkfs5hIxYXs1YmZsDBvi1OlMnk0GHhidPcI5N8vauS9UqB+EBCoPVKyfM/Ls/7iaDDYHAvl",
+	"HXE9+ThfZ0ZyPQdkLvWvwFDjlMsac1I18mVXa+gta2zBo+GXZEd7dYsey/DKVPaEJ2S3xW3tDAi4rmqX",
+	"9cxVCVu9ea4ynKvpG0FXsdU+OxoMFFfZgGR8dvSX3/3J+JqolDkRUIojBCo/COejWPWQvXl1irBEGP23",
+	"V+AriRBGCVb4iM7whAwyNjkeYUm+fITevHoehMOatgW/xJI8fIDM48jEBy8yyiZlhW2cZWi0QFPMNhdB",
+	"stNE/iEVO1s96w/g/R3z8KZPzk41r9fnFVmFNlW0b9g3kgupyKyIaMYTwhIMwsGT9wSq2BYCAiXy4IJd",
+	"sCecXREG0YpHF6yPDHb1oR2EVz5OQusNlLOECDR0vkEzrRxcm398GGptThA0LH+gUAv/gqFAW6bu8DJn",
+	"7/HlsOdqmUKXJr0MEyhcVq+LsRCUSDR81y+r3A2P0NCQ+yHqYrbgjPQiNNSHrLcUa75tntjaHH3K9Epy",
+	"SQRMOTS9J8zRm94TR+Yn05vA/DRErpreaOFlAtD3ZmkpXpisokrRoYTPsJmta29j6Gq2De1DuKfiLIun",
+	"PfDYumpHYGnkcwZFicvzKI81w6KIkzQbcckIXlA7V8daPvSGpBKqLzhQsQBUFgl8ZK4BAiDAwukaSaFh",
+	"XeeqoQs0kiZqYKghewjjfCuollIrN+NO0/mqrUfaVFom1tdtH96T6Mn5q69tNxFz1nrzw9/09e99oOdD",
+	"NCU4IcJ4qVMaEyZJWSWt8+zN2fP+/YMHXiBERyOSRqpO1LkiQtp2UgeHB4egRmSE4Yx2jjoPDw4PHhqr",
+	"0BQonrs264w3mhMPRbUaOx/cX86uiKBjSpLCiY9ZYiuCaVImywAGrRZoyQbKLfIrIgijBjLMJVkQQBJM",
+	"WK7akati7QodVatZm8I0fM7s5zyFWzDz9yIkORJeOzCUcGLqZQhyRXCK5lMOI3JGDtBLli4QRnOCL8to",
+	"Bci1HUNRxK5+0vcab+GZpqED9wvAueBKpSSBOJo4pUSfiN1CV3Hen2G26LtyqyC5FThwmmg1CJZLhCs5",
+	"XSj2rhpqTce17TqthVqlfajSeWits9T47cHhg0AoAlQOJ8kxSjm/LBDQ3MGB8bBaW2F4UcUUXgM4LcFZ",
+	"oaxz4iqi2bskQmrkN5AXW5qlgYtKO6upEI21EqfZlSky9Tbq+LS2c+Sqn+nZlqF/4I/uo8LybWnEtqf5",
+	"3/1P9nNvlV4fN72wNu7mXNM1jBiZB+4DusE47Haxthwyeyu4XcXpXjt3t6gnYG/YJeNzFiFragOaBSgO",
+	"pgvgDvpffRsIF5m//LfhB/3JKgYDGCwsTLjA5n0AQ0XmbwQMj9Z3CqASOXJ+XAnMmuGF6xXQBtC8Igkh",
+	"M33ltnTkCujsDAK5mg5cxXfY9KSuj5eLG9N6NXTnAi6ARrlSnAH5duMcV/ohTbhx+wxdI6LhKgg8p1L5",
+	"7Z2MfbZyFYdbgcFNMs4rfaY2hfqZEcNCfCAZs6jIXxyWjBAE45kH5ka50EJMC4DzzNaNK5scFNPC5cWY",
+	"FT0tQHTrvswIO32KnnDGSLw7aSlMt4OqxuFBWBUCzgkW8fRF9eWo0kz4t6sOq1LwNSbk0oHXp0wSJqmi",
+	"V1olwOjy4/9JwBCqCSpm6PTT718W7WB/yAmkVVs58YdOTevX+0E3foO+w7XNhpdmtvbhnboLXwdHTOmM",
+	"qsqQBUxBqB9+Z/LPXB9B+1cgG+3tHeJkJautPZx8gVU81TJpFUojNCJS2VRUUKDaYf0axAEcPv3+/ON/",
+	"eP4NPkY4TYM6uoeBTkFshoK06L2j1XPN+j7U0vcTwP5E4LkmPiVrL9RBr1x8OW7fNuAcIi4qFeW9V/RQ",
+	"Q9R9dP+wdwwMzMoEmvpQabs8mqDjwkmoebGNNK4SiV8R5TUWuyE4rgO31b5FNQS93GkbEPKt1ssx80Yt",
+	"5HStJXStiEEyZUoZb0WdNxBTU/U1FkSVZcGW1lHXPdsmXzRqnr3cSPXBklPhpP+va1ufgsdlDYgPcNGe",
+	"bGm7d7/yqEa8Pi/KxhZlm2wynZM0jyrS5YjEfAbJDLZ2OPqGq7L47JGxjYx4UgS4+B0ZkQlNqozY9bWL",
+	"suynE27N9BoELpggOJ7qeVQPhjXig9KSLjphxSBgYqqxQVRaaQF5vWBdj3zY9/rkHZVKDoFwQLmX0ohX",
+	"jFWaG6pjeCRoLjib9O0Hw94BemYITeQRvWWFxqhgj+4fhsiQ0QeXKFH76spKy71GKkt7RPAFCTaWL6wX",
+	"Gia6jMx7no0ulyZxxtjhYEnnRPWfgGWvOvVK0/wWDB+GNlYo6K4SrPFaBmXVXxH1gnRu/eRdS5k2OI1T",
+	"6Awy6VHBmUAF8rqMFPlGIRtso3OtmHuXjndgdZJ1WoHWC18sTssX71AEXepb165iaPrOofJIIsTTRAuh",
+	"rYmfy7ogJa7dndbOZwtHUtu82MG10zc/GLaXklDo9StnMH50+BVKsVR9a2zom9yrnt/fDtwcLF2gOV5A",
+	"OKnXk7HkCy6kE1c6EVeh6w3T+y/ga9FpYv8xH7VjDDRjGbF4WVEHIexmtxI1EIG8xn/1UtBqJGz/7fX9",
+	"6NHhh00S2owM/KQtGxpTvQaTdv1i4eUs74OdLmV572r/s6nkbVy/GaroFF7S4nuygNpjBKXRXReue7ZI",
+	"piPJ8ubYWkm0lOtM9xPC9A+kmpq7L1ttNQrilmWf6hZriDYjc9fvS5ZZxIzP27H5QsqyLeLqdxfTQhdJ",
+	"tPhvk/3LnOaekcp4Cgq2RFLxzNWpvzmkFDBXIeXLUHLFL8lLDaPnJYi2yLStzSGU3b5aSBHebMKDi6Kh",
+	"cyIcNiKet2P30QxK8yLTo6+Cv4iP0YyakPrtyfsamWk/h7+l0a7oV9OesPScXhXyqIxciZbWhKQXXqBI",
+	"izTWjTS4tv86TT5sxqLy/JowpvP9AK3NRZ8tiuPQYtojU3zLquWGM/X2JaMUZ7ZWSNnUmG5JLIEyAw1l",
+	"0p7XkNO0NNmyl6eaktmq/PmUSjxKyWtX8KB9LurNcGO/Z7iZ5Xh8HGJRWBB0xWkrYtLrXAR7afLxGHVt",
+	"wJHjhMbnYgIqijCTHeEybKtTWEDxOdPstCwswlDO4rIIIFhSwTAH/gVTnd1V7C7eW4UJGL+AiD1JN9VY",
+	"zhrpxhqDtVqVJE67Kg9Jo3+WtUJq9Jb9Cy6a0R4jQVQumLQREy4gE2KYTCylCQKFmAobBXpzag1RqnFZ",
+	"CSksD9tSSXvE3s9dBn7JTDhaAPfbl4drqQBzQYeA+4XvooSXEooChIqz+MYQU+a81gtkRQL33UljZVPQ",
+	"dm1Xdv8QxzAjLG8vfOGJ7yAt45ndjLYsbcmGTWPQnT2mrmf04PpS4O8/NA1dcFUW4Z7/JgIYGGfkyDOh",
+	"mdjgY6O6zKkk1Uhnk2ZRt5Yi4bJckMtDYSaTc9d0lB1CHh77IQ8PNoY81EzAx2NJamY43FDT9y6jKII1",
+	"gtd11rhhf4yA98iEj2mFooIpaGSyQNvybWgEvieXJyn7XTnCEhUuVypcCHwBsI6KOLoQoCLu0YFNhDgS",
+	"BIe0mtA+ylcG/yLw952KhrJMi/yq0n0rbDQjSYGSOQHCtCXmbluI6E7BPlQoq10W6C6kZfC1tbD9uy+m",
+	"qto+toRWN8jtguvguqhb+WFg4SYQqNFo8mjje6FSUUmnPgrjBBYEqh1zLT6Sog65U/cYmcul2JhVJc6h",
+	"nxmShOBvd41hi2RAl2fZSl3qACLcni4SROG1uNhKIoW5P4TdoMc2eEZWU6YSG68jXWqg3qV+IkFVdTn1",
+	"O2HoXFBF1oqpm3HNEOa7RLUwfryCdd0ZepSl91Yqj22TymuHeft3iSLmCksMKUqNw6FEaD6l8dRPNEJl",
+	"Aq3Bkv0hhpXJdoX7jeBr+zHYsmv7sQEt935oBFT3W5/e7nGNI9TVk29B6ze5B0vlTPxIetS1MYyaupqJ",
+	"I0uC4SevNUFvRzm+MXS51Gfr0Vkrjv+KKA9Y9kQHml1Ze9d14vigf0HAE5VEudTqXpdxZ7pJsMK9O9Ct",
+	"NjOx6rkB/9rq9n074K2tMAqH1Lg3zx3A+fbHvfPVtiuELlfntsPfNcO9bUQ7JyYL1Fk/nV0OwqtNUUVI",
+	"rLhFijcoC7Z8diB/vlTo7XYkyWUnsgFGiFM0Js1mfZhXSz8HTKMbC97V1r/5G0cUc0KFc9jcDtT7EATO",
+	"UcsODn1aQxfnb+4LIo0UUBdIB/BY6bvy95L+/szkL5dRuQgO607S36v3FXL43mYWvHUn3wZUBDv+3CQf",
+	"3i/+Ac1EKjnFtDXuZ6IAysYoDr0dBNlgWRNn50XYealOOwOL9ST6SmWtt/e1fWdXK/s2xc+u7z6P2GTG",
+	"Oa/a4783r5pja3fjR7PwaJzupqaSTPNJK5pdmpbDj5di3hp62e2jVR0uHFMDav1eDSqV0uu3bE2pF4DM",
+	"etrJKjCmkUI7MF1SQ6aUwgu6410GRKAlKrlkHGmQkevk/BtFekJibjxdha83UMr19vWDFupafiay/K1Z",
+	"layYHjm9SQuCEAkSEtxvBrVOEFgTkH1OJ+xlrrYMxDahsWWjtTglWBjh724SZMuo7rEJnpJFgPkNImRX",
+	"j+p0XznR1T5jn0VCdJG9f4NrtXpXO0cUbDFYg7CBJoNFcf4tmwyeEyUvGAReBzsNbtdi8A7xw+ktttaW",
+	"XzvhWKs3MlC0cle1wtt4veJ5MlZEhE9saNVlkqAHhw/Q8PrCb1540THFVD4Mo0pJrilPE1s+tKYrZHdI",
+	"Mj77Tt9HhB6jGWW5IrKnb5kliFBQzYcxT8gQdSV9hxI6Ac+LjbC6YCuh4qbeqt95cHiAThBUZ3CtDleK",
+	"zZjaDWYefSkGwBRUgk3J2FLYMR2rqTdSZEMkneq9tMnIzVQpWjMb437KJ5Q5jX1Y5L8XWOIagRGm4Mwh",
+	"KiRUIsLQKR8V90UQA00nPy+yGCFs4SIMwXfHDb829AgDeZOKZAUWWMuC1ytWgKHBCx3fGePrAvlquGk+",
+	"mtGWQyS2jCKwDRpuV1UKNd8MQBk8uirKL5aRNxZzXSCdtd4aI50LRWjH+1nVrATU1oOiwt1A+F7vGNyi",
+	"S8tCpqVmw5jTAFAtl+FeV7pk/x7oauecvasKZ7bfg5lvtRGKqUWUSyKLKvP2kJ0tb4uiWRv8VbZhCxlX",
+	"vcfL9zOAtiprbYjQoeU5nzQzIrYX8v72TitvJlQ9Y0q0XV7FhsoSBpJDW1G6S63kJIlzoeENLhelfFIb",
+	"o1sPeBYtYIgdAx6awiCBDnFNLNnP7Jt3bmS1Te3aA443GVIcPThE9jD2BBqCxIQpCH5xM+0OG2aAFoBj",
+	"bY6rRBiNcHw5ETzXIj9MCp0ntAhkslqX+ymCrkiZZX/GDQOdACIjt3uIYcT2lMie6anBWdEO7gB9W1b7",
+	"MQXkVBm0SASaaB0MswtmNbSiap5rHWidQX6LuZXmgmAX/UeU4IU8QC8ZsTu8YBgynuiMHNlcb1uq0nSi",
+	"AyeyaUUXFfnvRZB40Tzhq5BS4Fu3LSSH/a8tcmGHMWG6aG+12N2SLP6cl/Xc6z6u5H/tVVw3W4FCqYEO",
+	"xvckoNcuiJSztcKUI5SDa/OPdZF+hXxVd7+Hd3C/rRWMM11AQcDySNld0K7NkUPP7F01Y4Le3Q78DqnB",
+	"S35qX9j9pt/1FRbVqy6cGiPKMIh2KygUumFL3yIklSB4toLCT8wC+k+pzLikDpvrETXq/KbvPjr/9cmW",
+	"fUn3TgTc2SOMXNdXHxZRFyOFhVtO768aNr3ytmuFtFPvvTsU0byCqO1K7945tEHKXmbELxAqUdfZB7lw",
+	"JsPe7uKZLaC5R/nsBPpAVcpEWyw0AVRldwpbniQxbX8gyEoqnklXE6xXJmhcMJxKjqZ8vlSBGrxEzGbA",
+	"rdb4pWWrIVePWP/26PCrpaK+5qW+eWXYqxeQbrGw7t2EAfiIsgnij4vSy6aRBpTUsCk0S0Wi28CNU5NE",
+	"IfmMaLFXcYCUokdRRdjvyqI0oQcutpXULhiz6pldRxIH1+UfjcpprSsdH3DjflsUh+5yUcB4UTK610rB",
+	"dztaFeWMjXAVW29wpjdjZ4FADf/sWyvLtXLdGpT6KZ+sr62CadrYULYmp71oNS5NeFPRYJxx9R389rZB",
+	"7Yxn73CstMJPM7+ZWV11DMXrSnVAN9+N00HLAEBN0ISxRHjEc2V7jWDEuKIxQTSpW4CGg7oV1BQLuYkB",
+	"8u8uOtBCZ41V85ZiBB18pHzSWp+KgAIOdh8QFjTjmPIZ+GHmU8JuIE5hmu7ZEOqozOCarlftK3e5T4+q",
+	"mecFkRLXx27MzONWRGJGzL3ZMV3gtkSKvLuD66rhOfvkNIZfrmc09p27pCawhLYLeJl9tVTLbzwOmeec",
+	"R5YKJHhacXXeokbVAAIG17kkAvI5x9hL5WkXlM0cN45yDaqHr8iMX9laFGZT96QJZbAlHfVVLNfsY4nJ",
+	"nfCsqzYA7J68YK7063F1UEbeKb8a6GhRhspAugvBCfT+Kyo6gv5INP28YMPigIc2VcuY+U2ylmsbGGAz",
+	"hRvBFH4suiKaty+YWR/UowMlRmAmTTvnA2TLuh4hDFVroaEtNS1uC/XVBUf6016w7qPDR73IJiLNKLsH",
+	"fXTLFjpLoUSwsb4k6XjYi9xC3cul5iz5BZMOaZw/YSmkwF2IC2WtmYukkkD37aHtAFS8X8QZwIsSUeVa",
+	"bmmGDedghpiN8bAHd3Rydup6Ldd02IGnfcZVH6cpn5Nk2DsqsnFchfKymHJGhOTBWClIQzKE7cUY70nn",
+	"fzHGJqVq1zwn+NqHf3B2jQhhS12U26mqIUkJkPeCdYW7KZdquSLrCmbvSxFfoZaGqn+2lDIPEMpnOJ6i",
+	"icBM2fQ8WzEeOBSgp6VVqDvUP/Xtu8MImb9d/7te0ZC8jlKZQqkplsoGvvSBhqAYM016RgQlZMaV9S8C",
+	"AV9CN2iLAh9BQ6ztqJexyD0KRio63HvF0711c/BnuPXoRCMxrRN9Sg8yI3Mjn6Au07wD+s7Y++i1l8ZY",
+	"4DXMZRojzjK1QCmVys7nM/B9IXGDyrWr9SP+1urXEoZHKUn2WMfWq5JrcHNj4Ya7i0wzBiMoNmT/vR4+",
+	"vrHvNLa+kcaprmboc2VM9DV2oRgrMuHwyzajPnGfhWxqXCTWuwEB3yATx3EuLJlHiqqURKAbR+jTHz7+",
+	"JFOOvicJw/HHnyIkMyr51ccf0XuGP/3hEmuaTqXMKZugEU8WxyjG0jRlLOv9QmQqnTAOnQkxyrBQFKfI",
+	"xJ1jDSNy63K/DxqV+/3aBO1TiRK8QN1nucbSwZnAk5z0EGcRCPZcQt37BCuCulmKGdML1UKnLYqnCWR4",
+	"fWMBYZcBjp0YeNi4RBOnZSrtxWmemOij8IobmlobrOHvrrjwZrzRKB+uBU8Kc6MlG21RTqBF96QbFpxR",
+	"cUrE5VIMXYTGNLV5GZCzMwHrvSOpHmELkFXv6YH5d6sO3JCf0xzoniQuM/idhO7bfdVw20TgcSsRSd9q",
+	"+caWhLBeji42w/ducu0N5KYAjxxcm39sCA7z7nyvaFobCA1P2zIZ22MvjMWuCwtWCsfTGTE1MO4OATdH",
+	"4lg0WVNXyqSMf164ervQgrC0/Wva7HroXJPHCEN6o5UvIlu9xUwISrhRysgVXcpUvn3M3r1o9Q2AMshB",
+	"bGXiz4OcRHB5xnahv9OKTtJu/WVH4JmGDsQZMdZXSKeyTWFZaBUadq2sehPIcfd+I9jxiOKdw8+bLOU4",
+	"MS+eFAtbS99meaqo1koGWnLuQ7D1rvUwIDGsUdBrVbGH73YrgdG2fOOdWl0DLcVBFi1ebAUlYDSEUcLj",
+	"HJredM+efh2hpy+f/CZCv3l+/psIvXz6Wv/nPEJn3/wqQv989uxXxnCtj80lVXjNMMyhrBWaZvhdX6uu",
+	"/dFC6RN98ODwweHhV1/eEtktUWdwXf6xIerrKfwehPHNxn6w+LVjyp8BCWMeIJgQekvTGFdoQZSlXi3w",
+	"t2h91PrmA1nmHv8w+IdWYtUdyJZNV9CMJBQbuJSMjsfEwiVIk2YFRe/vOZYoz0z2zgXrQoDT0EfjLDG+",
+	"NgnoYePEu8NACPyRdxkuFPUOgubdgdxi1LwPhn81snnYM+QTgv0FhmwgTWCOldO75+hnZiF/4xLhGfg8",
+	"jZaPGJ9H/gyaSIy5AOLhzJWKzgjqwvXJsqMZiHM4vZGdwN38TRib02qamNhfFe/eoROmupTWuyjZHbZS",
+	"aRbUyCsiXBHQguFKymLiGIqB0wjxNAmFJ37mNos2QG9w7f7ZwHL1qlTD90xgShhbDyxt2bJCkAL9e9A0",
+	"ZxPEjefHQMJfN98U/h3W8cz1NSJuAHcSCtrcPb80hXU+F3Y5xxTY1djUygLu1Iq6KC8RRhKKRBmnCfjR",
+	"CrsKMNK7takpfEn6Wly/e5h4jS+JFpVvbO29aROq+3+tTaiaQbt1oxc5wy34CfGlBmcrdVryrYEKjciY",
+	"C9spiM5cw0/XFOBWBUBJlEZyuZnNwvvn7vW931d1utp+8OZ5225dWW7zbl21m7w/q5eyL1dQ4D5uG4Wb",
+	"gYSxcLYJGdY7pNoCEPfxtoxKMpzJKVdNNDNzVsUHt3Q3dr66gAwwuOGFLErhCSLzFEyPV0TQ8cIW8KEQ",
+	"yDxF8RRT1jZuJ5imC1ScJepmgnMIdbf6eW85hMMmjEEYvFkdLAxRiShTOL5b5ezt1uAzuE7w4kNTim+/",
+	"umUQqkVv+7wtFSvBUCbNjuqFDWDGGY1xiv75/OU3d61dBdFIiyyVKLMiyKyqWyV40cwUWRN01hzATFHJ",
+	"tTlrS8DlfXFL8OXNWANiJh2Gj5HtvgOxj9DpqlI2sxXW8ms+RzPMFiimir4nzJRl01OpQJRZkc9huhea",
+	"LO5qPsVnRn+aiJe2xcAtSJZLM92SULmUf6EVgID4sDGGvpAa9ixYBq5jXx1P3CR3EmbUEBjaFydfmQI4",
+	"oSzCG8NGA4kScuTWi5AnGX1t3mrVrA+pSniUkvOYZ+an6oGfFVuTthlMmhKBZniBslyZoowm9Ao2AfzO",
+	"eQhW2hUuFzXYsuyrPYKG7oRoZXNNHQzmOlwUkREvTU6s7O2JAhV5lDIk6ULNJtjD8h3AFrcBSzPJHqtO",
+	"QbU505svxgIq8Ct3psiAAuIsJsemRpEW7ECxoNIitm0eQBXC8oINT3I15YK+x8Yh/0uCBRFQQuK7v/zu",
+	"T8MDZC4X8iKyZWAVBPIdoZHBMcJ2FXCvF2yGGZ5A9rA5d1vjr65kpOsLOdWT2QRdLtBS9ixIIbU1qwoQ",
+	"3g8Jd8PfTb2q6uzJWuyKSrHeZpvLqaa0kKyhwaPNFldemvIOqNKYfg+u4f/Wa8YvyR7SXO0MbVUECNW/",
+	"qsDonhh9ScprvXaQYWt5ShsMXg9YAQXUpapaOAthBbDXuwGU6FmJuHL3nYu0c9QZAL20Q167uyy6Uem7",
+	"rjQ2k/5Prm2E91NR9f/D2w//LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

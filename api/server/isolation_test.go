@@ -186,11 +186,26 @@ var idFixtures = map[string]idFixture{
 		})
 		return b.f.b.ID.String()
 	},
-	// members: B's clerk, whose roles nobody outside B may change.
+	// members: B's clerk, whose roles nobody outside B may change, and whose two-factor
+	// sign-in and session nobody outside B may reset (mfareset).
 	"userId": func(t *testing.T, b *tenantB) string {
+		ctx := context.Background()
+		if err := b.f.identity.EnrolTOTPWithSecret(ctx, b.clerk, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"); err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := b.f.identity.StartSession(ctx, b.clerk.ID, "192.0.2.67", "marker-b clerk", identity.AssurancePasswordTOTP)
+		if err != nil {
+			t.Fatal(err)
+		}
 		b.intact = append(b.intact, func(t *testing.T) {
 			if n := b.f.countIn(t, b.f.b.ID, `SELECT count(*) FROM memberships WHERE user_id = ? AND role = ?`, b.clerk.ID, authz.RoleClerk); n != 1 {
 				t.Errorf("B's clerk lost the role in B")
+			}
+			if on, err := b.f.identity.HasTOTP(ctx, b.clerk.ID); err != nil || !on {
+				t.Errorf("B's clerk lost two-factor sign-in: %v", err)
+			}
+			if _, err := b.f.identity.Session(ctx, token); err != nil {
+				t.Errorf("B's clerk was signed out: %v", err)
 			}
 		})
 		return b.clerk.ID.String()
@@ -268,6 +283,8 @@ var bodyOverrides = map[string]string{
 	// mfa: a code is six digits (eight for a recovery code).
 	"confirmTotp":             `{"code":"123456"}`,
 	"regenerateRecoveryCodes": `{"code":"123456"}`,
+	// mfareset: a reason of at least three characters.
+	"resetMemberMfa": `{"reason":"isolation walk"}`,
 }
 
 func seedTenantB(t *testing.T, f *fixture) *tenantB {

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/epom-cz/epom/api/gen"
+	"github.com/epom-cz/epom/api/problem"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/identity"
 )
@@ -31,6 +32,23 @@ func (k *Kernel) SetMemberRoles(ctx context.Context, req gen.SetMemberRolesReque
 		return nil, err
 	}
 	return gen.SetMemberRoles200JSONResponse{UserId: m.ID, Email: m.Email, Name: m.Name, Roles: m.Roles}, nil
+}
+
+// ResetMemberMfa implements resetMemberMfa (mfareset).
+func (k *Kernel) ResetMemberMfa(ctx context.Context, req gen.ResetMemberMfaRequestObject) (gen.ResetMemberMfaResponseObject, error) {
+	p, _ := principalFrom(ctx)
+	// Weakening a person's sign-in needs a person who answers for it, not a machine credential.
+	if p.APIToken != nil {
+		return nil, problem.New(problem.TokenNotAllowed, "Resetting two-factor sign-in needs a signed-in person, not an API token.")
+	}
+	params := identity.MFAResetParams{Reason: req.Body.Reason, By: actor(ctx), ByName: p.User.Name}
+	if req.Body.Lang != nil {
+		params.Lang = string(*req.Body.Lang)
+	}
+	if _, err := k.Staff.ResetMFA(ctx, uuid.UUID(req.UserId), params); err != nil {
+		return nil, err
+	}
+	return gen.ResetMemberMfa204Response{}, nil
 }
 
 func (k *Kernel) invitationBody(i identity.Invitation) gen.Invitation {

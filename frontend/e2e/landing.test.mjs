@@ -194,6 +194,42 @@ if (skip) {
         await assertAccessible(page, 'invitation page')
         assert.deepEqual(problems, [])
       })
+
+      // mfareset: the admin, still signed in, resets the auditor's lost second factor; the
+      // auditor then signs in with the password alone and is sent to enrolment.
+      test('the admin resets a member’s two-factor sign-in and the member must enrol again', async () => {
+        const { page, problems } = browser
+        await page.goto(`${baseURL}/app/t/liberec/pracovnici`)
+        await page.getByRole('heading', { level: 1, name: 'Pracovníci' }).waitFor()
+        await page.getByRole('button', { name: 'Resetovat dvoufázové ověření: Karel Černý' }).click()
+        const dialog = page.getByRole('dialog')
+        const reason = dialog.getByLabel(/^Důvod/)
+        await reason.waitFor()
+        await screenshot(page, 'members-mfa-reset-dialog')
+        await assertAccessible(page, 'members mfa reset dialog')
+        await reason.fill('E2E: ztracený telefon, totožnost ověřena osobně')
+        await dialog.getByRole('button', { name: 'Resetovat' }).click()
+        await page.getByText('Dvoufázové ověření pracovníka Karel Černý bylo zrušeno', { exact: false }).waitFor()
+        assert.deepEqual(problems, [])
+
+        const auditor = await openBrowser()
+        try {
+          const other = auditor.page
+          await other.goto(`${baseURL}/app/prihlaseni`)
+          await other.getByLabel(/^E-mail/).fill('auditor@liberec.demo')
+          await other.getByLabel(/^Heslo/).fill(password)
+          await other.getByRole('button', { name: 'Přihlásit se' }).click()
+          // No code step: the password gives a session that may only enrol.
+          await other.getByRole('heading', { level: 1, name: 'Zabezpečení účtu' }).waitFor()
+          await other.getByText('Dokud dvoufázové ověření nezapnete', { exact: false }).waitFor()
+          await other.getByRole('button', { name: 'Zapnout dvoufázové ověření' }).waitFor()
+          await screenshot(other, 'mfa-reset-enrol')
+          await assertAccessible(other, 'enrolment after a reset')
+          assert.deepEqual(auditor.problems, [])
+        } finally {
+          await auditor.close()
+        }
+      })
     })
 
     // accounts: a citizen registers, verifies the address from the e-mail, signs in and

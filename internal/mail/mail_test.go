@@ -19,7 +19,7 @@ func TestTemplatesRenderInEveryLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(tpl.Names(), ","); got != "invitation,notification" {
+	if got := strings.Join(tpl.Names(), ","); got != "invitation,mfareset,notification" {
 		t.Fatalf("templates %s", got)
 	}
 	expires := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC) // 12:00 in Prague (CEST)
@@ -50,6 +50,13 @@ func TestTemplatesRenderInEveryLanguage(t *testing.T) {
 			Common: mail.Common{Municipality: "Liberec"}, Roles: []string{"Správce obce", "Úředník"},
 			AcceptURL: "https://epom.test/app/pozvanka?token=abc",
 		}, []string{"s rolemi", "Správce obce, Úředník"}, nil},
+		{"mfareset", "cs", &mail.MFAReset{Common: mail.Common{Municipality: "epom"}, Email: "jana@test.cz", ResetBy: "Petr Správce", Organisation: "Liberec",
+			Reason: "Ztracený telefon <a>", SignInURL: "https://epom.test/app/prihlaseni"},
+			[]string{"Dvoufázové ověření vašeho účtu bylo zrušeno", "Petr Správce (Liberec)", "Ztracený telefon", "neprodleně se obraťte na úřad (Liberec)"},
+			[]string{"Přihlásit se: https://epom.test/app/prihlaseni", "Uvedený důvod: Ztracený telefon <a>"}},
+		{"mfareset", "en", &mail.MFAReset{Email: "jana@test.cz", ResetBy: "the operator of the epom platform",
+			Reason: "Lost phone", SignInURL: "https://epom.test/app/prihlaseni"},
+			[]string{"Two-factor sign-in of your account was reset", "Reason given: Lost phone", "the operator of the epom portal"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"."+c.lang, func(t *testing.T) {
@@ -83,6 +90,9 @@ func TestTemplatesRenderInEveryLanguage(t *testing.T) {
 	if _, err := tpl.Render("notification", "cs", &mail.Notification{Common: mail.Common{Municipality: "X"}, Title: "T",
 		ActionURL: "javascript:alert(1)"}); !mail.IsPermanent(err) {
 		t.Errorf("javascript: URL: %v", err)
+	}
+	if _, err := tpl.Render("mfareset", "cs", &mail.MFAReset{ResetBy: "X", SignInURL: "https://epom.test/"}); !mail.IsPermanent(err) {
+		t.Errorf("reset without a reason: %v", err)
 	}
 	if _, err := tpl.Render("notification", "de", &mail.Notification{}); !mail.IsPermanent(err) {
 		t.Errorf("unknown language: %v", err)

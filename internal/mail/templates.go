@@ -58,6 +58,27 @@ type Invitation struct {
 	ExpiresAt time.Time
 }
 
+// MFAReset tells an account holder that an administrator turned off their two-factor sign-in
+// (mfareset): who did it, why, and what to do next.
+type MFAReset struct {
+	Common
+	Email string // the account
+	// ResetBy is who reset it: the tenant admin's name, or the platform's operator.
+	ResetBy string
+	// Organisation is the municipality whose admin reset it; empty for the platform operator.
+	Organisation string
+	Reason       string
+	SignInURL    string
+}
+
+// Validate refuses a message without a reason or with an unusable sign-in link.
+func (m *MFAReset) Validate() error {
+	if strings.TrimSpace(m.Reason) == "" || m.ResetBy == "" {
+		return errors.New("two-factor reset without a reason or an author")
+	}
+	return checkURL(m.SignInURL)
+}
+
 // Validate refuses links a mail client should not be handed.
 func (n *Notification) Validate() error {
 	if n.Title == "" {

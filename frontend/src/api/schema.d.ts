@@ -585,6 +585,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/members/{userId}/mfa-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a member's two-factor sign-in (lost authenticator and recovery codes)
+         * @description Removes the member's TOTP secret and recovery codes and ends all of the account's
+         *     sessions; the member's next sign-in is by password and leads to enrolment. An entry
+         *     `mfa-reset` (with the reason) goes to the municipality's audit log and an e-mail to the
+         *     member, in one transaction. Refused: a user who is not a member of this municipality
+         *     (404), the admin's own account (`/problems/mfa-reset-self`), and an account that is also
+         *     staff of another municipality or of the platform (`/problems/mfa-reset-elsewhere`: the
+         *     platform operator resets it with `epom user reset-mfa`). An API token is refused
+         *     (`/problems/token-not-allowed`): a reset needs a signed-in person.
+         */
+        post: operations["resetMemberMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant}/invitations": {
         parameters: {
             query?: never;
@@ -1629,6 +1660,15 @@ export interface components {
         TenantRole: "tenant-admin" | "clerk" | "auditor";
         MemberRoles: {
             roles: components["schemas"]["TenantRole"][];
+        };
+        MfaReset: {
+            /** @description Why (3 to 500 characters); it is in the audit log and the e-mail to the member. */
+            reason: string;
+            /**
+             * @description Language of the e-mail [cs].
+             * @enum {string}
+             */
+            lang?: "cs" | "en";
         };
         Invitation: {
             /** Format: uuid */
@@ -2832,6 +2872,33 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Member"];
                 };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    resetMemberMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaReset"];
+            };
+        };
+        responses: {
+            /** @description Reset; the member has been told by e-mail. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: components["responses"]["Problem"];
         };

@@ -294,6 +294,7 @@ export const cs = {
   'audit.action.token-created': 'Vytvoření API tokenu',
   'audit.action.token-revoked': 'Odvolání API tokenu',
   'audit.action.token-used': 'Použití API tokenu',
+  'audit.action.mfa-reset': 'Zrušení dvoufázového ověření',
   // --- end tokens ---
   // --- mfa: two-factor sign-in and the account security page ---
   'mfa.codeIntro': 'Zadejte šestimístný kód z ověřovací aplikace v telefonu.',
@@ -385,6 +386,25 @@ export const cs = {
   'members.sending': 'Odesílám…',
   'members.invited': 'Pozvánka byla odeslána na {email}.',
   'members.chooseRole': 'Vyberte alespoň jednu roli.',
+  'members.mfaReset': 'Resetovat dvoufázové ověření',
+  'members.mfaResetOf': 'Resetovat dvoufázové ověření: {name}',
+  'members.mfaResetTitle': 'Resetovat dvoufázové ověření: {name}',
+  'members.mfaResetExplain':
+    'Použijte, když {name} ({email}) ztratil(a) telefon s ověřovací aplikací i záchranné kódy. Kódy z aplikace i záchranné kódy přestanou platit a pracovník bude odhlášen na všech zařízeních. Při příštím přihlášení zadá heslo a dvoufázové ověření si nastaví znovu.',
+  'members.mfaResetVerify':
+    'Než reset provedete, ověřte totožnost pracovníka jinou cestou (osobně nebo telefonicky). Pracovník dostane e-mail s vaším jménem a důvodem a reset se zapíše do záznamů obce.',
+  'members.mfaReason': 'Důvod',
+  'members.mfaReasonHint': 'Např. „Ztracený telefon, totožnost ověřena osobně“. 3 až 500 znaků.',
+  'members.mfaReasonShort': 'Uveďte důvod (alespoň 3 znaky).',
+  'members.mfaResetSubmit': 'Resetovat',
+  'members.mfaResetting': 'Resetuji…',
+  'members.mfaResetDone':
+    'Dvoufázové ověření pracovníka {name} bylo zrušeno. Pracovník byl odhlášen a dostal e-mail; při příštím přihlášení si ověření nastaví znovu.',
+  'members.mfaResetElsewhere':
+    'Pracovník má roli i v jiné obci nebo na platformě, proto jeho dvoufázové ověření může zrušit jen provozovatel platformy. Obraťte se na něj.',
+  'members.mfaResetSelf':
+    'Vlastní dvoufázové ověření takto zrušit nelze. Přihlaste se záchranným kódem a nastavte si ověření znovu na stránce Účet.',
+  'members.mfaResetNotFound': 'Tato osoba už není pracovníkem obce. Obnovte stránku.',
   'audit.action.role-granted': 'Přidělení role',
   'audit.action.role-revoked': 'Odebrání role',
   'audit.action.invitation-sent': 'Odeslání pozvánky',
@@ -914,6 +934,7 @@ export const en: Record<MessageKey, string> = {
   'audit.action.token-created': 'API token created',
   'audit.action.token-revoked': 'API token revoked',
   'audit.action.token-used': 'API token used',
+  'audit.action.mfa-reset': 'Two-factor sign-in reset',
   // --- end tokens ---
   // --- mfa: two-factor sign-in and the account security page ---
   'mfa.codeIntro': 'Enter the six-digit code from the authenticator app on your phone.',
@@ -1006,6 +1027,25 @@ export const en: Record<MessageKey, string> = {
   'members.sending': 'Sending…',
   'members.invited': 'The invitation has been sent to {email}.',
   'members.chooseRole': 'Choose at least one role.',
+  'members.mfaReset': 'Reset two-factor sign-in',
+  'members.mfaResetOf': 'Reset two-factor sign-in: {name}',
+  'members.mfaResetTitle': 'Reset two-factor sign-in: {name}',
+  'members.mfaResetExplain':
+    'Use this when {name} ({email}) has lost the phone with the authenticator app and the recovery codes. The app codes and recovery codes stop working and the person is signed out on every device. At the next sign-in they enter the password and set up two-factor sign-in again.',
+  'members.mfaResetVerify':
+    'Before you reset it, check who is asking some other way (in person or by phone). The person gets an e-mail with your name and the reason, and the reset is recorded in the municipality’s log.',
+  'members.mfaReason': 'Reason',
+  'members.mfaReasonHint': 'E.g. “Lost phone, identity checked in person”. 3 to 500 characters.',
+  'members.mfaReasonShort': 'Give a reason (at least 3 characters).',
+  'members.mfaResetSubmit': 'Reset',
+  'members.mfaResetting': 'Resetting…',
+  'members.mfaResetDone':
+    'Two-factor sign-in of {name} has been reset. They have been signed out and told by e-mail; they set it up again at the next sign-in.',
+  'members.mfaResetElsewhere':
+    'This person also has a role in another municipality or on the platform, so only the platform operator can reset their two-factor sign-in. Please ask the operator.',
+  'members.mfaResetSelf':
+    'You cannot reset your own two-factor sign-in here. Sign in with a recovery code and set it up again on the Account page.',
+  'members.mfaResetNotFound': 'This person no longer works for the municipality. Reload the page.',
   'audit.action.role-granted': 'Role granted',
   'audit.action.role-revoked': 'Role revoked',
   'audit.action.invitation-sent': 'Invitation sent',

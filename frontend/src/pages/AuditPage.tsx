@@ -22,6 +22,8 @@ const actionNames: Record<string, MessageKey> = {
   'token-created': 'audit.action.token-created',
   'token-revoked': 'audit.action.token-revoked',
   'token-used': 'audit.action.token-used',
+  // mfareset
+  'mfa-reset': 'audit.action.mfa-reset',
 }
 
 // The municipality's security audit log: who signed in, changed settings or roles, and what

@@ -140,4 +140,57 @@ describe('members page', () => {
     expect(screen.queryByRole('button', { name: /Zrušit pozvánku/ })).not.toBeInTheDocument()
     expect(screen.queryByRole('heading', { name: 'Pozvat pracovníka' })).not.toBeInTheDocument()
   })
+
+  it('resets a member’s two-factor sign-in with a reason, but not one’s own', async () => {
+    const self: Member = { ...admin, userId: me([]).id }
+    const both: Member = { userId: 'u-3', email: 'oba@liberec.demo', name: 'Oto Oba', roles: ['clerk'] }
+    let body: unknown
+    mockApi(
+      routes(['tenant-admin'], {
+        'GET /api/v1/tenants/liberec/members': { items: [self, clerk, both] },
+        'POST /api/v1/tenants/liberec/members/u-2/mfa-reset': async (request: Request) => {
+          body = await request.json()
+          return new Response(null, { status: 204 })
+        },
+        'POST /api/v1/tenants/liberec/members/u-3/mfa-reset': () =>
+          problem({
+            type: '/problems/mfa-reset-elsewhere',
+            title: 'Účet pracuje i pro jinou obec nebo pro platformu',
+            status: 409,
+            requestId: 'r-2',
+          }),
+      }),
+    )
+    renderApp('/t/liberec/pracovnici')
+
+    await screen.findByRole('rowheader', { name: 'Petr Dvořák' })
+    expect(screen.queryByRole('button', { name: 'Resetovat dvoufázové ověření: Jana Nováková' })).not.toBeInTheDocument()
+    await userEvent.click(screen.getByRole('button', { name: 'Resetovat dvoufázové ověření: Petr Dvořák' }))
+    const dialog = screen.getByRole('dialog')
+    expect(within(dialog).getByText(/ztratil\(a\) telefon s ověřovací aplikací i záchranné kódy/)).toBeInTheDocument()
+    await expectAccessible()
+
+    const reason = within(dialog).getByLabelText(/^Důvod/)
+    await userEvent.type(reason, ' x ')
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Resetovat' }))
+    await waitFor(() => expect(reason).toHaveFocus())
+    expect(reason).toHaveAttribute('aria-invalid', 'true')
+    expect(reason).toHaveAccessibleDescription(expect.stringContaining('Uveďte důvod (alespoň 3 znaky).'))
+    expect(body).toBeUndefined()
+
+    await userEvent.clear(reason)
+    await userEvent.type(reason, 'Ztracený telefon, ověřeno osobně')
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Resetovat' }))
+    expect(await screen.findByText(/Dvoufázové ověření pracovníka Petr Dvořák bylo zrušeno/)).toBeInTheDocument()
+    expect(body).toEqual({ reason: 'Ztracený telefon, ověřeno osobně', lang: 'cs' })
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+
+    // Staff of another municipality too: the dialog says whom to ask.
+    await userEvent.click(screen.getByRole('button', { name: 'Resetovat dvoufázové ověření: Oto Oba' }))
+    const second = screen.getByRole('dialog')
+    await userEvent.type(within(second).getByLabelText(/^Důvod/), 'Ztracený telefon')
+    await userEvent.click(within(second).getByRole('button', { name: 'Resetovat' }))
+    expect(await within(second).findByText(/může zrušit jen provozovatel platformy/)).toBeInTheDocument()
+    await expectAccessible()
+  })
 })

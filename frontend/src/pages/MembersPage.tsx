@@ -5,7 +5,7 @@ import type { components } from '../api/schema'
 import { Button } from '../components/Button'
 import { Dialog } from '../components/Dialog'
 import { ErrorMessage } from '../components/ErrorMessage'
-import { TextField } from '../components/FormField'
+import { TextAreaField, TextField } from '../components/FormField'
 import { Loaded } from '../components/Loaded'
 import { Message } from '../components/Message'
 import { PageHeading } from '../components/PageHeading'
@@ -89,7 +89,7 @@ export function MembersPage() {
   )
 }
 
-type Dialog = { kind: 'roles'; member: Member } | { kind: 'remove'; member: Member }
+type Dialog = { kind: 'roles'; member: Member } | { kind: 'remove'; member: Member } | { kind: 'mfa'; member: Member }
 
 function MembersTable({
   slug,
@@ -104,7 +104,13 @@ function MembersTable({
 }) {
   const { t } = useI18n()
   const roleName = useRoleName()
+  const { me } = useSession()
   const [dialog, setDialog] = useState<Dialog>()
+  const close = () => setDialog(undefined)
+  const saved = (message: string) => {
+    setDialog(undefined)
+    onChanged(message)
+  }
 
   return (
     <div className="epom-table-wrap">
@@ -147,6 +153,18 @@ function MembersTable({
                     >
                       {t('members.remove')}
                     </Button>
+                    {/* One's own second factor is reset with a recovery code, not here. */}
+                    {member.userId !== me?.id && (
+                      <Button
+                        type="outlined"
+                        color="primary"
+                        size="s"
+                        aria-label={t('members.mfaResetOf', { name: member.name })}
+                        onClick={() => setDialog({ kind: 'mfa', member })}
+                      >
+                        {t('members.mfaReset')}
+                      </Button>
+                    )}
                   </span>
                 </td>
               )}
@@ -154,16 +172,14 @@ function MembersTable({
           ))}
         </tbody>
       </table>
-      {dialog && (
+      {dialog?.kind === 'mfa' && <MfaResetDialog slug={slug} member={dialog.member} onClose={close} onSaved={saved} />}
+      {dialog && dialog.kind !== 'mfa' && (
         <RolesDialog
           slug={slug}
           member={dialog.member}
           removing={dialog.kind === 'remove'}
-          onClose={() => setDialog(undefined)}
-          onSaved={(message) => {
-            setDialog(undefined)
-            onChanged(message)
-          }}
+          onClose={close}
+          onSaved={saved}
         />
       )}
     </div>
@@ -270,6 +286,108 @@ function RolesDialog({
         <span className="epom-actions">
           <Button type="solid" color={removing ? 'error' : 'primary'} nativeType="submit" disabled={saving}>
             {saving ? t('members.saving') : removing ? t('members.remove') : t('members.saveRoles')}
+          </Button>
+          <Button type="outlined" color="primary" onClick={onClose}>
+            {t('members.cancel')}
+          </Button>
+        </span>
+      </form>
+    </Dialog>
+  )
+}
+
+// The refusals of a reset that the dialog explains in its own words; others show the problem.
+const mfaResetRefusals: Record<string, MessageKey> = {
+  '/problems/mfa-reset-elsewhere': 'members.mfaResetElsewhere',
+  '/problems/mfa-reset-self': 'members.mfaResetSelf',
+  '/problems/not-found': 'members.mfaResetNotFound',
+}
+
+/** Resets a member's lost second factor, after the admin gives a reason (mfareset). */
+function MfaResetDialog({
+  slug,
+  member,
+  onClose,
+  onSaved,
+}: {
+  slug: string
+  member: Member
+  onClose: () => void
+  onSaved: (message: string) => void
+}) {
+  const { t, lang } = useI18n()
+  const { expire } = useSession()
+  const [reason, setReason] = useState('')
+  const [reasonError, setReasonError] = useState<string>()
+  const [failure, setFailure] = useState<unknown>()
+  const [saving, setSaving] = useState(false)
+  const [attempt, setAttempt] = useState(0)
+  const formRef = useRef<HTMLFormElement>(null)
+
+  useEffect(() => {
+    if (attempt > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+  }, [attempt])
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setFailure(undefined)
+    if (reason.trim().length < 3) {
+      setReasonError(t('members.mfaReasonShort'))
+      setAttempt((n) => n + 1)
+      return
+    }
+    setReasonError(undefined)
+    setSaving(true)
+    try {
+      await unwrap(
+        api.POST('/api/v1/tenants/{tenant}/members/{userId}/mfa-reset', {
+          params: { path: { tenant: slug, userId: member.userId } },
+          body: { reason: reason.trim(), lang: lang === 'en' ? 'en' : 'cs' },
+        }),
+      )
+      onSaved(t('members.mfaResetDone', { name: member.name }))
+    } catch (error) {
+      if (isApiError(error, 401)) expire()
+      const field = isApiError(error) ? error.fieldErrors().reason : undefined
+      if (field) {
+        setReasonError(field)
+        setAttempt((n) => n + 1)
+      } else {
+        setFailure(error)
+      }
+      setSaving(false)
+    }
+  }
+
+  const refusal = isApiError(failure) ? mfaResetRefusals[failure.problem.type] : undefined
+  return (
+    <Dialog
+      title={<h2>{t('members.mfaResetTitle', { name: member.name })}</h2>}
+      onClose={onClose}
+      closeLabel={t('members.close')}
+    >
+      <form ref={formRef} className="epom-form" onSubmit={submit} noValidate>
+        {refusal ? (
+          <Message color="error">{t(refusal)}</Message>
+        ) : (
+          failure !== undefined && <ErrorMessage error={failure} />
+        )}
+        <p>{t('members.mfaResetExplain', { name: member.name, email: member.email })}</p>
+        <p>{t('members.mfaResetVerify')}</p>
+        <TextAreaField
+          id="mfa-reset-reason"
+          label={t('members.mfaReason')}
+          hint={t('members.mfaReasonHint')}
+          required
+          maxLength={500}
+          rows={3}
+          value={reason}
+          error={reasonError}
+          onChange={(event) => setReason(event.target.value)}
+        />
+        <span className="epom-actions">
+          <Button type="solid" color="error" nativeType="submit" disabled={saving}>
+            {saving ? t('members.mfaResetting') : t('members.mfaResetSubmit')}
           </Button>
           <Button type="outlined" color="primary" onClick={onClose}>
             {t('members.cancel')}
