@@ -80,7 +80,7 @@ var (
 	AccountExists          = Type{"account-exists", http.StatusConflict, "An account with this e-mail exists: sign in first", "Účet s tímto e-mailem už existuje: nejdříve se přihlaste"}
 	AlreadyMember          = Type{"already-member", http.StatusConflict, "This person already works for the municipality", "Tato osoba už je pracovníkem obce"}
 	LastAdmin              = Type{"last-admin", http.StatusConflict, "The municipality must keep at least one administrator", "Obec musí mít alespoň jednoho správce"}
-	// mfareset: a tenant admin resets a member's lost second factor.
+	// A tenant admin resets a member's lost second factor.
 	MFAResetSelf      = Type{"mfa-reset-self", http.StatusConflict, "You cannot reset your own two-factor sign-in; sign in with a recovery code and set it up again", "Vlastní dvoufázové ověření takto zrušit nelze; přihlaste se záchranným kódem a nastavte si ho znovu"}
 	MFAResetElsewhere = Type{"mfa-reset-elsewhere", http.StatusConflict, "The account also works for another municipality or the platform; ask the platform operator to reset it", "Účet pracuje i pro jinou obec nebo pro platformu; o zrušení požádejte provozovatele platformy"}
 	// operator: onboarding and the online subscription.

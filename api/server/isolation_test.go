@@ -187,7 +187,7 @@ var idFixtures = map[string]idFixture{
 		return b.f.b.ID.String()
 	},
 	// members: B's clerk, whose roles nobody outside B may change, and whose two-factor
-	// sign-in and session nobody outside B may reset (mfareset).
+	// sign-in and session nobody outside B may reset.
 	"userId": func(t *testing.T, b *tenantB) string {
 		ctx := context.Background()
 		if err := b.f.identity.EnrolTOTPWithSecret(ctx, b.clerk, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"); err != nil {
@@ -283,7 +283,7 @@ var bodyOverrides = map[string]string{
 	// mfa: a code is six digits (eight for a recovery code).
 	"confirmTotp":             `{"code":"123456"}`,
 	"regenerateRecoveryCodes": `{"code":"123456"}`,
-	// mfareset: a reason of at least three characters.
+	// A reason of at least three characters.
 	"resetMemberMfa": `{"reason":"isolation walk"}`,
 }
 

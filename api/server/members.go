@@ -34,7 +34,7 @@ func (k *Kernel) SetMemberRoles(ctx context.Context, req gen.SetMemberRolesReque
 	return gen.SetMemberRoles200JSONResponse{UserId: m.ID, Email: m.Email, Name: m.Name, Roles: m.Roles}, nil
 }
 
-// ResetMemberMfa implements resetMemberMfa (mfareset).
+// ResetMemberMfa implements resetMemberMfa.
 func (k *Kernel) ResetMemberMfa(ctx context.Context, req gen.ResetMemberMfaRequestObject) (gen.ResetMemberMfaResponseObject, error) {
 	p, _ := principalFrom(ctx)
 	// Weakening a person's sign-in needs a person who answers for it, not a machine credential.

@@ -195,7 +195,7 @@ if (skip) {
         assert.deepEqual(problems, [])
       })
 
-      // mfareset: the admin, still signed in, resets the auditor's lost second factor; the
+      // The admin, still signed in, resets the auditor's lost second factor; the
       // auditor then signs in with the password alone and is sent to enrolment.
       test('the admin resets a member’s two-factor sign-in and the member must enrol again', async () => {
         const { page, problems } = browser

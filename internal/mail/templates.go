@@ -58,8 +58,8 @@ type Invitation struct {
 	ExpiresAt time.Time
 }
 
-// MFAReset tells an account holder that an administrator turned off their two-factor sign-in
-// (mfareset): who did it, why, and what to do next.
+// MFAReset tells an account holder that an administrator turned off their two-factor sign-in:
+// who did it, why, and what to do next.
 type MFAReset struct {
 	Common
 	Email string // the account

@@ -20,7 +20,7 @@ import (
 	"github.com/epom-cz/epom/tenants/jobs/email"
 )
 
-// Errors of resetting someone else's two-factor sign-in (mfareset); each has its own problem.
+// Errors of resetting someone else's two-factor sign-in; each has its own problem.
 var (
 	// ErrResetOwnMFA: an administrator does not reset their own second factor this way; they
 	// sign in with a recovery code and enrol again, so that the reset always has a second

@@ -22,7 +22,6 @@ const actionNames: Record<string, MessageKey> = {
   'token-created': 'audit.action.token-created',
   'token-revoked': 'audit.action.token-revoked',
   'token-used': 'audit.action.token-used',
-  // mfareset
   'mfa-reset': 'audit.action.mfa-reset',
 }
 

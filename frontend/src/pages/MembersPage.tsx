@@ -303,7 +303,7 @@ const mfaResetRefusals: Record<string, MessageKey> = {
   '/problems/not-found': 'members.mfaResetNotFound',
 }
 
-/** Resets a member's lost second factor, after the admin gives a reason (mfareset). */
+/** Resets a member's lost second factor, after the admin gives a reason */
 function MfaResetDialog({
   slug,
   member,
