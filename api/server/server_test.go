@@ -64,12 +64,11 @@ type fixture struct {
 	handlers gen.StrictServerInterface // ditto
 	exports  *transfer.Exports
 	mail     *email.Service
-	kernel   *server.Kernel   // accounts: tests set Accounts and Limiter on it
-	tokens   *apitokens.Store // tokens
+	kernel   *server.Kernel // accounts: tests set Accounts and Limiter on it
+	tokens   *apitokens.Store
 	// noticeboard: the module is switched on for A and B, so the walk reaches its handlers.
 	noticeboard *noticeboard.Module
-	// operator
-	onboarding *onboarding.Service
+	onboarding  *onboarding.Service
 }
 
 func testConfig(t testing.TB) config.Config {

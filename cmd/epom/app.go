@@ -182,7 +182,7 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 		IdleTimeout: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge,
 		Argon2: identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations),
 			Parallelism: uint8(cfg.Argon2Parallelism)},
-		SecretKey: cfg.SecretKey, RequireStaffMFA: !cfg.MFAStaffOptional, // mfa
+		SecretKey: cfg.SecretKey, RequireStaffMFA: !cfg.MFAStaffOptional,
 	}); err != nil {
 		a.close()
 		return nil, err
@@ -285,9 +285,9 @@ func (a *app) handlers() gen.StrictServerInterface {
 			IPMax: a.cfg.SignInIPMax, IPWindow: a.cfg.SignInIPWindow, AccountMax: a.cfg.SignInAccountMax,
 			LockBase: a.cfg.SignInLock, LockMax: a.cfg.SignInLockMax,
 			MailPerIP: a.cfg.AccountMailPerIP, MailPerEmail: a.cfg.AccountMailPerAddr}),
-		OIDC:   oidc.New(a.appPool, a.cfg.OIDCProviders, a.cfg.BaseURL), // oidc
+		OIDC:   oidc.New(a.appPool, a.cfg.OIDCProviders, a.cfg.BaseURL),
 		Tokens: a.apiTokens(),
-		Staff:  staff, // members
+		Staff:  staff,
 	}, a.noticeboardAPI()}
 }
 

@@ -39,7 +39,7 @@ export function AppRoutes() {
     <Routes>
       <Route element={<Shell />}>
         <Route path="prihlaseni" element={<SignInPage />} />
-        {/* accounts: */}
+        {/* Self-registration, address verification and password reset */}
         <Route path="registrace" element={<RegisterPage />} />
         <Route path="overeni" element={<VerifyEmailPage />} />
         <Route path="zapomenute-heslo" element={<ForgotPasswordPage />} />

@@ -14,10 +14,10 @@ export type TenantProfile = Schemas['TenantProfile']
 export type TenantSettings = Schemas['TenantSettings']
 export type TenantSettingsInput = Schemas['TenantSettingsInput']
 export type Member = Schemas['Member']
-// oidc
+// External sign-in
 export type AuthProvider = Schemas['AuthProvider']
 export type LinkedIdentity = Schemas['LinkedIdentity']
-// operator
+// The regional operator's console and the online subscription
 export type OperatorMunicipality = Schemas['OperatorMunicipality']
 export type OperatorTenant = Schemas['OperatorTenant']
 export type SubscriptionRequest = Schemas['SubscriptionRequest']

@@ -18,7 +18,6 @@ const actionNames: Record<string, MessageKey> = {
   'export-downloaded': 'audit.action.export-downloaded',
   'tenant-exported': 'audit.action.tenant-exported',
   'tenant-imported': 'audit.action.tenant-imported',
-  // tokens
   'token-created': 'audit.action.token-created',
   'token-revoked': 'audit.action.token-revoked',
   'token-used': 'audit.action.token-used',
