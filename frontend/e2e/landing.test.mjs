@@ -108,6 +108,8 @@ if (skip) {
 
         // Saving the settings leaves an entry in the municipality's security log.
         await page.getByRole('button', { name: 'Uložit nastavení' }).click()
+        // Only once the save has answered is its entry in the log to be found.
+        await page.getByText('Nastavení bylo uloženo.').waitFor()
         const nav = page.getByRole('navigation', { name: 'Hlavní navigace' })
         await nav.getByRole('link', { name: 'Bezpečnostní záznamy' }).click()
         await page.getByRole('heading', { level: 1, name: 'Bezpečnostní záznamy' }).waitFor()
