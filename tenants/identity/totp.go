@@ -33,11 +33,11 @@ const (
 
 // Errors of two-factor sign-in.
 var (
-	ErrWrongCode        = errors.New("wrong or already used code")
-	ErrTOTPNotEnabled   = errors.New("two-factor sign-in is not on")
-	ErrTOTPEnabled      = errors.New("two-factor sign-in is already on")
-	ErrNoEnrolment      = errors.New("no two-factor enrolment started")
-	ErrMFAPolicy        = errors.New("staff must keep two-factor sign-in on")
+	ErrWrongCode       = errors.New("wrong or already used code")
+	ErrTOTPNotEnabled  = errors.New("two-factor sign-in is not on")
+	ErrTOTPEnabled     = errors.New("two-factor sign-in is already on")
+	ErrNoEnrolment     = errors.New("no two-factor enrolment started")
+	ErrMFAPolicy       = errors.New("staff must keep two-factor sign-in on")
 	ErrNoSecretKey     = errors.New("no secret key configured (EPOM_SECRET_KEY)")
 	ErrLoginExpired    = errors.New("the sign-in expired; enter the password again")
 	ErrSessionNotFound = errors.New("no such session")
