@@ -25,6 +25,7 @@ import (
 	"github.com/epom-cz/epom/api/server"
 	"github.com/epom-cz/epom/frontend"
 	"github.com/epom-cz/epom/internal/config"
+	"github.com/epom-cz/epom/internal/keyring"
 	"github.com/epom-cz/epom/internal/metrics"
 	"github.com/epom-cz/epom/internal/observability"
 	"github.com/epom-cz/epom/modules"
@@ -50,7 +51,7 @@ type moduleDeps struct {
 	// Mail, links and tokens of the board's subscriptions.
 	mail    *email.Service
 	baseURL string
-	secret  []byte
+	keys    keyring.Ring
 }
 
 // buildModules is the registry of agenda modules this binary offers, in menu order. Each
@@ -60,7 +61,8 @@ func buildModules(d moduleDeps) (*modules.Registry, error) {
 	if d.db != nil {
 		nb = noticeboard.Deps{DB: d.db, Files: files.NewPostgres(d.db), Audit: d.audit}
 		nb.Cache.Redis = d.redis
-		nb.Mail, nb.Config.BaseURL, nb.Config.SecretKey = d.mail, d.baseURL, d.secret
+		nb.Mail, nb.Config.BaseURL = d.mail, d.baseURL
+		nb.Config.SecretKey, nb.Config.PreviousKeys = d.keys.Current, d.keys.Previous
 	}
 	return modules.NewRegistry(
 		noticeboard.New(nb),
@@ -172,7 +174,7 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 		return nil, err
 	} // before the modules, which queue mail
 	if a.modules, err = buildModules(moduleDeps{db: a.db, audit: audit.New(a.db, a.platform), redis: a.redis,
-		mail: a.mail, baseURL: cfg.BaseURL, secret: cfg.SecretKey}); err != nil {
+		mail: a.mail, baseURL: cfg.BaseURL, keys: cfg.KeyRing()}); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -182,7 +184,7 @@ func newApp(ctx context.Context, cfg config.Config) (*app, error) {
 		IdleTimeout: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge,
 		Argon2: identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations),
 			Parallelism: uint8(cfg.Argon2Parallelism)},
-		SecretKey: cfg.SecretKey, RequireStaffMFA: !cfg.MFAStaffOptional,
+		SecretKey: cfg.SecretKey, PreviousKeys: cfg.SecretKeysPrevious, RequireStaffMFA: !cfg.MFAStaffOptional,
 	}); err != nil {
 		a.close()
 		return nil, err

@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"dev":       {"migrate, seed the demo region and run server, worker and scheduler in one process", runDev},
 		"bench":     {"bench tenants: resolve every tenant over HTTP and report memory; bench noticeboard: public board vs a bare handler", runBench},
 		"audit":     {"audit verify [-tenant SLUG] | audit list -tenant SLUG: check the hash chains, list entries", runAudit},
+		"secrets":   {"secrets rotate [-dry-run]: move TOTP secrets to the current EPOM_SECRET_KEY and report what still needs an old key", runSecrets},
 		"user":      {"user reset-mfa -email ADDRESS -reason TEXT: reset a lost two-factor sign-in (platform operator)", runUser},
 	}
 }

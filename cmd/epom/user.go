@@ -58,7 +58,7 @@ func runUser(ctx context.Context, cfg config.Config, args []string, out io.Write
 	if err != nil {
 		return err
 	}
-	users, err := identity.NewService(app, platform, db, identity.Config{SecretKey: cfg.SecretKey})
+	users, err := identity.NewService(app, platform, db, identity.Config{SecretKey: cfg.SecretKey, PreviousKeys: cfg.SecretKeysPrevious})
 	if err != nil {
 		return err
 	}

@@ -109,6 +109,46 @@ func TestSecretKeyValue(t *testing.T) {
 	}
 }
 
+// TestSecretKeyPrevious: the keys a rotation replaced reach every long-running component
+// from the same Secret as EPOM_SECRET_KEY, the chart's (secretKey.value, spaces dropped) or
+// the operator's (secretKey.existingSecret); without them the variable is not set at all.
+func TestSecretKeyPrevious(t *testing.T) {
+	const prev2 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
+	for _, tc := range []struct {
+		name       string
+		opts       renderOpts
+		secret     string // the Secret and key of EPOM_SECRET_KEY_PREVIOUS; "" for none
+		key        string
+		chartValue string // what the chart's Secret holds
+	}{
+		{name: "none by default", opts: defaults},
+		{name: "as a value", opts: withPreviousKeys(prevKey + ", " + prev2),
+			secret: "epom-env", key: "EPOM_SECRET_KEY_PREVIOUS", chartValue: prevKey + "," + prev2},
+		{name: "in the existing Secret", opts: renderOpts{files: production.files, set: []string{"secretKeyPrevious.existingSecretKey=previous"}},
+			secret: "epom-secret-key", key: "previous"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRender(t, tc.opts)
+			checkInvariants(t, r)
+			if sec, ok := r.find("Secret", "epom-env"); ok {
+				if got := sec.value.(*corev1.Secret).StringData["EPOM_SECRET_KEY_PREVIOUS"]; got != tc.chartValue {
+					t.Errorf("the chart's Secret EPOM_SECRET_KEY_PREVIOUS = %q, want %q", got, tc.chartValue)
+				}
+			}
+			for _, c := range []string{"web", "worker", "scheduler"} {
+				e := envVar(container(deployment(t, r, c).Spec.Template.Spec), "EPOM_SECRET_KEY_PREVIOUS")
+				switch {
+				case tc.secret == "" && e != nil:
+					t.Errorf("%s has EPOM_SECRET_KEY_PREVIOUS %+v without previous keys", c, e)
+				case tc.secret != "" && (e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil ||
+					e.ValueFrom.SecretKeyRef.Name != tc.secret || e.ValueFrom.SecretKeyRef.Key != tc.key):
+					t.Errorf("%s EPOM_SECRET_KEY_PREVIOUS = %+v, want secret %s key %s", c, e, tc.secret, tc.key)
+				}
+			}
+		})
+	}
+}
+
 // TestProductionValues renders a production-like release: existing Secrets, autoscaling,
 // tenant domains, monitoring.
 func TestProductionValues(t *testing.T) {

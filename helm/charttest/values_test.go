@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +62,12 @@ func TestBadValuesAreRejected(t *testing.T) {
 		{"secret key of 33 bytes", withSecretKey("dGhpcnR5LXRocmVlLWJ5dGVzLW9mLWtleS1tYXRlcmlh"), badKey},
 		{"secret key in URL-safe base64", withSecretKey("9-Hrod9UgNbfFSpQgiavlSflVe2wHst5cI2I8OC1_vs="), badKey},
 		{"secret key without padding", withSecretKey("9+Hrod9UgNbfFSpQgiavlSflVe2wHst5cI2I8OC1/vs"), badKey},
+		{"previous key not base64", withPreviousKeys(prevKey + ",not a key at all"), "secretKeyPrevious.value: key 2: want the base64 of exactly 32 bytes"},
+		{"previous key is the current one", withPreviousKeys(ciSecretKey), "secretKeyPrevious.value: key 1 is secretKey.value"},
+		{"previous keys as a value beside an existing Secret", renderOpts{files: production.files, setJSON: []string{"secretKeyPrevious.value=" + strconv.Quote(prevKey)}},
+			"secretKeyPrevious.value: secretKey comes from secretKey.existingSecret"},
+		{"previous keys' key without an existing Secret", withSet("secretKeyPrevious.existingSecretKey=previous"),
+			"secretKeyPrevious.existingSecretKey: only with secretKey.existingSecret"},
 		{"no trusted proxies behind the Ingress", renderOpts{files: defaults.files, setJSON: []string{`config.trustedProxies=[]`}},
 			"config.trustedProxies: set the ingress controller's pod network"},
 		{"unknown staff MFA policy", withSet("config.mfaStaff=never"), "at '/config/mfaStaff': value must be one of 'required', 'optional'"},
@@ -90,6 +97,11 @@ func TestBadValuesAreRejected(t *testing.T) {
 					secrets = append(secrets, v)
 				}
 			}
+			for _, s := range tc.opts.setJSON {
+				if v, ok := strings.CutPrefix(s, "secretKeyPrevious.value="); ok {
+					secrets = append(secrets, strings.Split(strings.Trim(v, `"`), ",")...)
+				}
+			}
 			for _, pw := range secrets {
 				if strings.Contains(err.Error(), pw) {
 					t.Errorf("the error shows the password %q: %v", pw, err)
@@ -107,6 +119,15 @@ const badKey = "secretKey.value: want the base64 of exactly 32 bytes (44 charact
 // withSecretKey sets secretKey.value verbatim (as a string: --set would split at commas).
 func withSecretKey(v string) renderOpts {
 	return renderOpts{files: defaults.files, setString: []string{"secretKey.value=" + v}}
+}
+
+// prevKey stands for an earlier EPOM_SECRET_KEY in secretKeyPrevious.value.
+const prevKey = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+
+// withPreviousKeys sets secretKeyPrevious.value verbatim, as JSON: --set and --set-string
+// would split at the commas.
+func withPreviousKeys(v string) renderOpts {
+	return renderOpts{files: defaults.files, setJSON: []string{"secretKeyPrevious.value=" + strconv.Quote(v)}}
 }
 
 // TestSchemaIsSelfContained: every $ref of values.schema.json points into the file itself,

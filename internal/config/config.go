@@ -4,16 +4,20 @@
 package config
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/epom-cz/epom/internal/keyring"
 )
 
 // Config is everything the binary reads from the environment.
@@ -58,8 +62,11 @@ type Config struct {
 	OIDCProviders []OIDCProvider
 	// mfa: the key that encrypts TOTP secrets (nil when unset; serve and worker refuse to
 	// start without it, see RequireSecretKey) and the staff two-factor policy.
-	SecretKey        []byte
-	MFAStaffOptional bool
+	SecretKey []byte
+	// SecretKeysPrevious are keys EPOM_SECRET_KEY replaced, newest first: values made under
+	// them are still read (see KeyRing) until `epom secrets rotate` has moved them over.
+	SecretKeysPrevious [][]byte
+	MFAStaffOptional   bool
 }
 
 // Var documents one environment variable.
@@ -285,6 +292,7 @@ func Vars() []Var {
 			c.SecretKey = k
 			return nil
 		}},
+		{"EPOM_SECRET_KEY_PREVIOUS", "", "comma-separated earlier values of EPOM_SECRET_KEY, newest first, still accepted while `epom secrets rotate` moves TOTP secrets to the current key and old unsubscribe links are in use", parsePreviousKeys},
 		{"EPOM_MFA_STAFF", "required", "two-factor sign-in for staff (any municipality or platform role): required or optional", func(c *Config, v string) error {
 			if v != "required" && v != "optional" {
 				return fmt.Errorf("want required or optional, got %q", v)
@@ -293,6 +301,42 @@ func Vars() []Var {
 			return nil
 		}},
 	}
+}
+
+// parsePreviousKeys reads EPOM_SECRET_KEY_PREVIOUS; it runs after EPOM_SECRET_KEY, so it can
+// refuse the current key given again (a rotation that rotated nothing).
+func parsePreviousKeys(c *Config, v string) error {
+	c.SecretKeysPrevious = nil
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	var errs []error
+	for i, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		k, err := base64.StdEncoding.DecodeString(p)
+		switch {
+		case p == "":
+			errs = append(errs, fmt.Errorf("key %d is empty", i+1))
+		case err != nil || len(k) != keyring.KeySize:
+			errs = append(errs, fmt.Errorf("key %d: want the base64 of exactly 32 bytes", i+1))
+		case bytes.Equal(k, c.SecretKey):
+			errs = append(errs, fmt.Errorf("key %d is the current EPOM_SECRET_KEY; list only the keys it replaced", i+1))
+		case slices.ContainsFunc(c.SecretKeysPrevious, func(o []byte) bool { return bytes.Equal(o, k) }):
+			errs = append(errs, fmt.Errorf("key %d is listed twice", i+1))
+		default:
+			c.SecretKeysPrevious = append(c.SecretKeysPrevious, k)
+		}
+	}
+	if len(errs) > 0 {
+		c.SecretKeysPrevious = nil
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// KeyRing is EPOM_SECRET_KEY with the keys of EPOM_SECRET_KEY_PREVIOUS, current first.
+func (c Config) KeyRing() keyring.Ring {
+	return keyring.Ring{Current: c.SecretKey, Previous: c.SecretKeysPrevious}
 }
 
 // Load reads the configuration from getenv (os.Getenv in production) and reports every bad

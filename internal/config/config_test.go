@@ -87,3 +87,62 @@ func TestHelpListsEveryVariableWithoutPasswords(t *testing.T) {
 		t.Error("help shows a default password")
 	}
 }
+
+// TestSecretKeyPrevious: the earlier keys are read in order after the current one; a key of
+// the wrong size, the current key again or a duplicate is refused naming the variable, and
+// no key is ever echoed in the error.
+func TestSecretKeyPrevious(t *testing.T) {
+	const (
+		cur = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" // bytes 0…31
+		k1  = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" // 32 × 0x01
+		k2  = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=" // 32 × 0x02
+	)
+	cases := []struct {
+		name     string
+		current  string
+		previous string
+		wantErr  string // substring after "EPOM_SECRET_KEY_PREVIOUS: "
+		wantLen  int
+	}{
+		{name: "unset", current: cur},
+		{name: "blank", current: cur, previous: "  "},
+		{name: "one", current: cur, previous: k1, wantLen: 1},
+		{name: "two with spaces, order kept", current: cur, previous: " " + k1 + " , " + k2, wantLen: 2},
+		{name: "without a current key", previous: k1, wantLen: 1},
+		{name: "short key", current: cur, previous: k1 + ",c2hvcnQ=", wantErr: "key 2: want the base64 of exactly 32 bytes"},
+		{name: "not base64", current: cur, previous: "not*base64", wantErr: "key 1: want the base64"},
+		{name: "empty entry", current: cur, previous: k1 + ",,", wantErr: "key 2 is empty"},
+		{name: "the current key again", current: cur, previous: cur, wantErr: "key 1 is the current EPOM_SECRET_KEY"},
+		{name: "duplicate", current: cur, previous: k1 + "," + k1, wantErr: "key 2 is listed twice"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"EPOM_SECRET_KEY": tc.current, "EPOM_SECRET_KEY_PREVIOUS": tc.previous}
+			c, err := Load(func(k string) string { return env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), "EPOM_SECRET_KEY_PREVIOUS: ") || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want EPOM_SECRET_KEY_PREVIOUS: …%s", err, tc.wantErr)
+				}
+				for _, k := range []string{cur, k1} {
+					if strings.Contains(err.Error(), k) {
+						t.Fatalf("error shows a key: %v", err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.SecretKeysPrevious) != tc.wantLen {
+				t.Fatalf("%d previous keys, want %d", len(c.SecretKeysPrevious), tc.wantLen)
+			}
+			ring := c.KeyRing()
+			if tc.wantLen == 2 && (ring.Previous[0][0] != 1 || ring.Previous[1][0] != 2) {
+				t.Fatal("order of the previous keys lost")
+			}
+			if got := len(ring.Keys()); tc.current != "" && got != 1+tc.wantLen {
+				t.Fatalf("ring has %d keys", got)
+			}
+		})
+	}
+}

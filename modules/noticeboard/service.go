@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/epom-cz/epom/internal/keyring"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/files"
@@ -37,9 +38,12 @@ type Config struct {
 	// MaxAttachmentBytes [DefaultMaxAttachmentBytes].
 	MaxAttachmentBytes int64
 	// The deployment's base URL (links in e-mails) and secret key (unsubscribe and
-	// form tokens); without them and Deps.Mail there are no subscriptions.
-	BaseURL   string
-	SecretKey []byte
+	// form tokens); without them and Deps.Mail there are no subscriptions. Tokens made under
+	// PreviousKeys (EPOM_SECRET_KEY_PREVIOUS) are still accepted, so the unsubscribe links of
+	// mails sent before a key rotation keep working.
+	BaseURL      string
+	SecretKey    []byte
+	PreviousKeys [][]byte
 }
 
 // Service is the board's agenda: the rules of posting, approving, revising and taking down,
@@ -53,7 +57,7 @@ type Service struct {
 	// Subscriptions (subscriptions.go).
 	mail    Mailer
 	baseURL string
-	secret  []byte
+	keys    keyring.Ring
 }
 
 // NewService returns the service.
@@ -65,7 +69,7 @@ func NewService(store *Store, fs files.Store, log *audit.Log, cfg Config) *Servi
 		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
 	}
 	return &Service{store: store, files: fs, audit: log, now: cfg.Now, maxBytes: cfg.MaxAttachmentBytes,
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), secret: cfg.SecretKey}
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), keys: keyring.Ring{Current: cfg.SecretKey, Previous: cfg.PreviousKeys}}
 }
 
 // Store returns the service's store (for reads that need no rules).

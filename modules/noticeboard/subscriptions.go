@@ -2,10 +2,8 @@ package noticeboard
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
@@ -72,7 +70,7 @@ type SubscribeResult struct {
 }
 
 func (s *Service) secretReady() error {
-	if len(s.secret) == 0 || s.mail == nil || s.baseURL == "" {
+	if len(s.keys.Current) == 0 || s.mail == nil || s.baseURL == "" {
 		return fmt.Errorf("%w: subscriptions need the secret key, mail and the base URL", modules.ErrConflict)
 	}
 	return nil
@@ -309,17 +307,20 @@ func (s *Service) UnsubscribeToken(id uuid.UUID) string {
 	return base64.RawURLEncoding.EncodeToString(id[:]) + "." + base64.RawURLEncoding.EncodeToString(s.mac("noticeboard-unsubscribe", id[:]))
 }
 
+// mac is made under the current key and truncated to 16 bytes, to keep links short.
 func (s *Service) mac(purpose string, msg []byte) []byte {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte(purpose))
-	m.Write([]byte{0})
-	m.Write(msg)
-	return m.Sum(nil)[:16]
+	return s.keys.Sign([]byte(purpose), []byte{0}, msg)[:16]
+}
+
+// macValid accepts a mac made under any key of the ring.
+func (s *Service) macValid(mac []byte, purpose string, msg []byte) bool {
+	_, ok := s.keys.Verify(mac, []byte(purpose), []byte{0}, msg)
+	return ok
 }
 
 func (s *Service) parseUnsubscribeToken(token string) (uuid.UUID, bool) {
 	rawID, rawMAC, ok := strings.Cut(token, ".")
-	if !ok || len(s.secret) == 0 {
+	if !ok || len(s.keys.Current) == 0 {
 		return uuid.Nil, false
 	}
 	idb, err1 := base64.RawURLEncoding.DecodeString(rawID)
@@ -327,7 +328,7 @@ func (s *Service) parseUnsubscribeToken(token string) (uuid.UUID, bool) {
 	if err1 != nil || err2 != nil || len(idb) != 16 {
 		return uuid.Nil, false
 	}
-	if subtle.ConstantTimeCompare(mac, s.mac("noticeboard-unsubscribe", idb)) != 1 {
+	if !s.macValid(mac, "noticeboard-unsubscribe", idb) {
 		return uuid.Nil, false
 	}
 	return uuid.UUID(idb), true
@@ -520,7 +521,7 @@ func (s *Service) formToken(ctx context.Context, at time.Time) string {
 
 func (s *Service) formTokenValid(ctx context.Context, token string) bool {
 	rawAt, rawMAC, ok := strings.Cut(token, ".")
-	if !ok || len(s.secret) == 0 {
+	if !ok || len(s.keys.Current) == 0 {
 		return false
 	}
 	b, err1 := base64.RawURLEncoding.DecodeString(rawAt)
@@ -529,7 +530,7 @@ func (s *Service) formTokenValid(ctx context.Context, token string) bool {
 		return false
 	}
 	t, _ := tenants.FromContext(ctx)
-	if subtle.ConstantTimeCompare(mac, s.mac("noticeboard-form", append(t.ID[:], b...))) != 1 {
+	if !s.macValid(mac, "noticeboard-form", append(t.ID[:], b...)) {
 		return false
 	}
 	age := s.now().Sub(time.Unix(int64(binary.BigEndian.Uint64(b)), 0))

@@ -42,7 +42,7 @@ func newSubRig(t *testing.T) *subRig {
 	mails := email.NewService(r.e.DB, tpl, mail.LogOnly{Log: slog.New(slog.DiscardHandler), MessageIDDomain: "epom.test"}, email.Config{})
 	m := noticeboard.New(noticeboard.Deps{DB: r.e.DB, Files: files.NewPostgres(r.e.DB), Audit: audit.New(r.e.DB, r.e.Platform),
 		Mail: mails, Config: noticeboard.Config{Now: r.clock.Now, MaxAttachmentBytes: maxTestBytes,
-			BaseURL: "https://epom.test", SecretKey: []byte("0123456789abcdef0123456789abcdef")}})
+			BaseURL: "https://epom.test", SecretKey: rigKey}})
 	r.mod, r.svc = m, m.Service()
 	reg := registrar{}
 	if err := m.RegisterTasks(reg); err != nil {

@@ -74,6 +74,9 @@ type Config struct {
 	MaxAge      time.Duration // a session ends this long after sign-in, used or not
 	// SecretKey (32 bytes, EPOM_SECRET_KEY) encrypts TOTP secrets and keys recovery-code hashes.
 	SecretKey []byte
+	// PreviousKeys (EPOM_SECRET_KEY_PREVIOUS) are keys SecretKey replaced, newest first: secrets
+	// and hashes made under them are still read, never written (see RotateSecrets).
+	PreviousKeys [][]byte
 	// RequireStaffMFA: staff (any tenant or platform role) must sign in with a second factor
 	// before any permission-checked operation (EPOM_MFA_STAFF=required).
 	RequireStaffMFA bool

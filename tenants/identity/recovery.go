@@ -2,9 +2,7 @@ package identity
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"strings"
 
@@ -36,17 +34,22 @@ func newRecoveryCode() (string, error) {
 	return string(out), nil
 }
 
-// recoveryHash is keyed, so a leaked table alone does not let anybody test guesses.
+// recoveryHash is keyed (under the current key), so a leaked table alone does not let
+// anybody test guesses.
 func (s *Service) recoveryHash(userID uuid.UUID, code string) []byte {
-	m := hmac.New(sha256.New, s.cfg.SecretKey)
-	m.Write(userID[:])
-	m.Write([]byte(strings.ToLower(normalizeCode(code))))
-	return m.Sum(nil)
+	return s.keys().Sign(userID[:], []byte(strings.ToLower(normalizeCode(code))))
+}
+
+// recoveryHashes are the code's hashes under every key of the ring: a code issued before the
+// key was rotated is still accepted while its key stays in EPOM_SECRET_KEY_PREVIOUS.
+func (s *Service) recoveryHashes(userID uuid.UUID, code string) [][]byte {
+	return s.keys().SumAll(userID[:], []byte(strings.ToLower(normalizeCode(code))))
 }
 
 // replaceRecoveryCodes drops the user's codes and stores RecoveryCodeCount new ones.
 func (s *Service) replaceRecoveryCodes(ctx context.Context, tx pgx.Tx, userID uuid.UUID) ([]string, error) {
-	if len(s.cfg.SecretKey) != 32 {
+	ring := s.keys()
+	if !ring.Ready() {
 		return nil, ErrNoSecretKey
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM user_recovery_codes WHERE user_id = $1`, userID); err != nil {
@@ -58,8 +61,8 @@ func (s *Service) replaceRecoveryCodes(ctx context.Context, tx pgx.Tx, userID uu
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO user_recovery_codes (user_id, code_hash) VALUES ($1, $2)`,
-			userID, s.recoveryHash(userID, c)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO user_recovery_codes (user_id, code_hash, key_id) VALUES ($1, $2, $3)`,
+			userID, s.recoveryHash(userID, c), ring.CurrentID()); err != nil {
 			return nil, fmt.Errorf("recovery codes: %w", err)
 		}
 		codes = append(codes, c)
@@ -84,7 +87,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID uuid.UUID,
 // useRecoveryCode spends one recovery code and returns how many are left.
 func (s *Service) useRecoveryCode(ctx context.Context, q querier, userID uuid.UUID, code string) (int, error) {
 	tag, err := q.Exec(ctx, `UPDATE user_recovery_codes SET used_at = $3
-		WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL`, userID, s.recoveryHash(userID, code), s.now())
+		WHERE user_id = $1 AND code_hash = ANY($2) AND used_at IS NULL`, userID, s.recoveryHashes(userID, code), s.now())
 	if err != nil {
 		return 0, fmt.Errorf("use recovery code: %w", err)
 	}

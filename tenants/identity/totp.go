@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/epom-cz/epom/internal/keyring"
 )
 
 // TOTP parameters (RFC 6238 with the defaults every authenticator app understands).
@@ -31,15 +33,18 @@ const (
 
 // Errors of two-factor sign-in.
 var (
-	ErrWrongCode        = errors.New("wrong or already used code")
-	ErrTOTPNotEnabled   = errors.New("two-factor sign-in is not on")
-	ErrTOTPEnabled      = errors.New("two-factor sign-in is already on")
-	ErrNoEnrolment      = errors.New("no two-factor enrolment started")
-	ErrMFAPolicy        = errors.New("staff must keep two-factor sign-in on")
-	ErrNoSecretKey      = errors.New("no secret key configured (EPOM_SECRET_KEY)")
-	ErrLoginExpired     = errors.New("the sign-in expired; enter the password again")
-	ErrSessionNotFound  = errors.New("no such session")
-	errSecretCiphertext = errors.New("TOTP secret cannot be decrypted")
+	ErrWrongCode       = errors.New("wrong or already used code")
+	ErrTOTPNotEnabled  = errors.New("two-factor sign-in is not on")
+	ErrTOTPEnabled     = errors.New("two-factor sign-in is already on")
+	ErrNoEnrolment     = errors.New("no two-factor enrolment started")
+	ErrMFAPolicy       = errors.New("staff must keep two-factor sign-in on")
+	ErrNoSecretKey     = errors.New("no secret key configured (EPOM_SECRET_KEY)")
+	ErrLoginExpired    = errors.New("the sign-in expired; enter the password again")
+	ErrSessionNotFound = errors.New("no such session")
+	// ErrSecretUndecryptable: the TOTP secret was encrypted under a key that is neither
+	// EPOM_SECRET_KEY nor in EPOM_SECRET_KEY_PREVIOUS.
+	ErrSecretUndecryptable = errors.New("the TOTP secret cannot be decrypted with EPOM_SECRET_KEY or any key of EPOM_SECRET_KEY_PREVIOUS: " +
+		"put the key it was encrypted under back into EPOM_SECRET_KEY_PREVIOUS, or reset the user's two-factor sign-in (epom user reset-mfa)")
 )
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -89,40 +94,54 @@ func normalizeCode(s string) string {
 	}, strings.TrimSpace(s))
 }
 
-// seal encrypts a TOTP secret with AES-GCM; the user id is the additional data, so a
-// ciphertext copied to another account does not decrypt.
-func (s *Service) seal(userID uuid.UUID, plain []byte) ([]byte, error) {
-	aead, err := s.aead()
+// keys is the ring of EPOM_SECRET_KEY and EPOM_SECRET_KEY_PREVIOUS.
+func (s *Service) keys() keyring.Ring {
+	return keyring.Ring{Current: s.cfg.SecretKey, Previous: s.cfg.PreviousKeys}
+}
+
+// seal encrypts a TOTP secret with AES-GCM under the current key and returns the key's
+// fingerprint with it; the user id is the additional data, so a ciphertext copied to another
+// account does not decrypt.
+func (s *Service) seal(userID uuid.UUID, plain []byte) ([]byte, string, error) {
+	ring := s.keys()
+	if !ring.Ready() {
+		return nil, "", ErrNoSecretKey
+	}
+	aead, err := newAEAD(ring.Current)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return aead.Seal(nonce, nonce, plain, userID[:]), nil
+	return aead.Seal(nonce, nonce, plain, userID[:]), ring.CurrentID(), nil
 }
 
-func (s *Service) open(userID uuid.UUID, sealed []byte) ([]byte, error) {
-	aead, err := s.aead()
-	if err != nil {
-		return nil, err
+// open decrypts a sealed TOTP secret with the first key of the ring whose GCM tag fits, and
+// returns that key's fingerprint.
+func (s *Service) open(userID uuid.UUID, sealed []byte) ([]byte, string, error) {
+	ring := s.keys()
+	if !ring.Ready() {
+		return nil, "", ErrNoSecretKey
 	}
-	if len(sealed) < aead.NonceSize() {
-		return nil, errSecretCiphertext
+	for _, k := range ring.Keys() {
+		aead, err := newAEAD(k)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(sealed) < aead.NonceSize() {
+			break
+		}
+		if plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], userID[:]); err == nil {
+			return plain, keyring.ID(k), nil
+		}
 	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], userID[:])
-	if err != nil {
-		return nil, errSecretCiphertext
-	}
-	return plain, nil
+	return nil, "", fmt.Errorf("user %s: %w", userID, ErrSecretUndecryptable)
 }
 
-func (s *Service) aead() (cipher.AEAD, error) {
-	if len(s.cfg.SecretKey) != 32 {
-		return nil, ErrNoSecretKey
-	}
-	block, err := aes.NewCipher(s.cfg.SecretKey)
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
@@ -149,13 +168,13 @@ func (s *Service) StartTOTP(ctx context.Context, u User) (TOTPEnrolment, error) 
 	if _, err := rand.Read(secret); err != nil {
 		return TOTPEnrolment{}, err
 	}
-	sealed, err := s.seal(u.ID, secret)
+	sealed, keyID, err := s.seal(u.ID, secret)
 	if err != nil {
 		return TOTPEnrolment{}, err
 	}
-	tag, err := s.app.Exec(ctx, `INSERT INTO user_totp (user_id, secret_enc) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET secret_enc = EXCLUDED.secret_enc, created_at = now(), last_step = 0
-		WHERE user_totp.enabled_at IS NULL`, u.ID, sealed)
+	tag, err := s.app.Exec(ctx, `INSERT INTO user_totp (user_id, secret_enc, key_id) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO UPDATE SET secret_enc = EXCLUDED.secret_enc, key_id = EXCLUDED.key_id, created_at = now(), last_step = 0
+		WHERE user_totp.enabled_at IS NULL`, u.ID, sealed, keyID)
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("start totp: %w", err)
 	}
@@ -173,12 +192,13 @@ func (s *Service) EnrolTOTPWithSecret(ctx context.Context, u User, secretB32 str
 	if err != nil {
 		return fmt.Errorf("totp secret: %w", err)
 	}
-	sealed, err := s.seal(u.ID, secret)
+	sealed, keyID, err := s.seal(u.ID, secret)
 	if err != nil {
 		return err
 	}
-	_, err = s.app.Exec(ctx, `INSERT INTO user_totp (user_id, secret_enc, enabled_at) VALUES ($1, $2, now())
-		ON CONFLICT (user_id) DO UPDATE SET secret_enc = EXCLUDED.secret_enc, enabled_at = now(), last_step = 0`, u.ID, sealed)
+	_, err = s.app.Exec(ctx, `INSERT INTO user_totp (user_id, secret_enc, key_id, enabled_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (user_id) DO UPDATE SET secret_enc = EXCLUDED.secret_enc, key_id = EXCLUDED.key_id, enabled_at = now(), last_step = 0`,
+		u.ID, sealed, keyID)
 	if err != nil {
 		return fmt.Errorf("enrol totp: %w", err)
 	}
@@ -205,7 +225,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID uuid.UUID, sessionToke
 		if enabled != nil {
 			return ErrTOTPEnabled
 		}
-		secret, err := s.open(userID, sealed)
+		secret, _, err := s.open(userID, sealed)
 		if err != nil {
 			return err
 		}
@@ -244,7 +264,7 @@ func (s *Service) checkTOTP(ctx context.Context, q querier, userID uuid.UUID, co
 	if err != nil {
 		return fmt.Errorf("check totp: %w", err)
 	}
-	secret, err := s.open(userID, sealed)
+	secret, _, err := s.open(userID, sealed)
 	if err != nil {
 		return err
 	}

@@ -50,17 +50,17 @@ func TestMatchStepWindow(t *testing.T) {
 func TestSealBindsTheUser(t *testing.T) {
 	s := &Service{cfg: Config{SecretKey: make([]byte, 32)}}
 	a, b := uuid.New(), uuid.New()
-	sealed, err := s.seal(a, []byte("secret"))
+	sealed, _, err := s.seal(a, []byte("secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.open(a, sealed); err != nil || string(got) != "secret" {
+	if got, _, err := s.open(a, sealed); err != nil || string(got) != "secret" {
 		t.Fatalf("open: %q %v", got, err)
 	}
-	if _, err := s.open(b, sealed); err == nil {
+	if _, _, err := s.open(b, sealed); err == nil {
 		t.Fatal("another user's ciphertext opened")
 	}
-	if _, err := (&Service{}).seal(a, []byte("x")); err != ErrNoSecretKey {
+	if _, _, err := (&Service{}).seal(a, []byte("x")); err != ErrNoSecretKey {
 		t.Fatalf("no key: %v", err)
 	}
 }

@@ -183,6 +183,35 @@ EPOM_SECRET_KEY there would silently win over this one. */ -}}
 {{- fail (printf "secretKey.value: want the base64 of exactly 32 bytes (44 characters ending in =); %s (the value is not shown because it is a secret)" $how) -}}
 {{- end -}}
 {{- end -}}
+{{- include "epom.validateSecretKeyPrevious" . -}}
+{{- end -}}
+
+{{/*
+secretKeyPrevious holds the keys secretKey replaced (EPOM_SECRET_KEY_PREVIOUS), in the same
+Secret as secretKey: value goes into the chart's Secret next to secretKey.value; with
+secretKey.existingSecret, existingSecretKey names their key in that Secret. Each key must be
+what `epom serve` accepts and none may be the current key; no key is ever echoed.
+*/}}
+{{- define "epom.validateSecretKeyPrevious" -}}
+{{- $k := .Values.secretKey -}}
+{{- $p := .Values.secretKeyPrevious -}}
+{{- if and $p.value $k.existingSecret -}}
+{{- fail "secretKeyPrevious.value: secretKey comes from secretKey.existingSecret; put the previous keys into that Secret and name their key in secretKeyPrevious.existingSecretKey" -}}
+{{- end -}}
+{{- if and $p.existingSecretKey (not $k.existingSecret) -}}
+{{- fail "secretKeyPrevious.existingSecretKey: only with secretKey.existingSecret (the previous keys live in the same Secret); with secretKey.value give them as secretKeyPrevious.value" -}}
+{{- end -}}
+{{- if $p.value -}}
+{{- range $i, $key := splitList "," (trim $p.value) -}}
+{{- $key = trim $key -}}
+{{- if or (not (regexMatch "^[A-Za-z0-9+/]{43}=$" $key)) (ne (len (b64dec $key)) 32) -}}
+{{- fail (printf "secretKeyPrevious.value: key %d: want the base64 of exactly 32 bytes (44 characters ending in =), keys separated by commas (the value is not shown because it is a secret)" (add1 $i)) -}}
+{{- end -}}
+{{- if eq $key (trim $k.value) -}}
+{{- fail (printf "secretKeyPrevious.value: key %d is secretKey.value; list only the keys it replaced" (add1 $i)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -250,6 +279,11 @@ Call: (dict "root" $ "extraEnv" .Values.web.extraEnv)
 {{- /* Only serve requires it, but the worker and the scheduler build the same identity
 service and may act on two-factor data, so every long-running component gets the key. */}}
 {{ include "epom.credentialEnv" (dict "name" "EPOM_SECRET_KEY" "cred" $v.secretKey "secret" $secret) }}
+{{- if $v.secretKeyPrevious.value }}
+{{ include "epom.credentialEnv" (dict "name" "EPOM_SECRET_KEY_PREVIOUS" "cred" (dict) "secret" $secret) }}
+{{- else if $v.secretKeyPrevious.existingSecretKey }}
+{{ include "epom.credentialEnv" (dict "name" "EPOM_SECRET_KEY_PREVIOUS" "cred" (dict "existingSecret" $v.secretKey.existingSecret "existingSecretKey" $v.secretKeyPrevious.existingSecretKey) "secret" $secret) }}
+{{- end }}
 {{- /* The Go runtime collects harder near the container's memory limit instead of being OOM-killed. */}}
 - name: GOMEMLIMIT
   valueFrom:
