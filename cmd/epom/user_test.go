@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/epom-cz/epom/tenants"
 	"github.com/epom-cz/epom/tenants/audit"
 	"github.com/epom-cz/epom/tenants/identity"
 	"github.com/epom-cz/epom/tenants/tenanttest"
@@ -35,6 +34,14 @@ func TestUserResetMFA(t *testing.T) {
 	if err := users.EnrolTOTPWithSecret(ctx, u, "JBSWY3DPEHPK3PXP"); err != nil {
 		t.Fatal(err)
 	}
+	// Staff of two municipalities: both logs must show the reset; a third one must not.
+	ctxA, ctxB := e.Two(t)
+	for _, c := range []context.Context{ctxA, ctxB} {
+		if err := users.Grant(c, u.ID, "clerk"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctxC, _ := e.Tenant(t, "582786", "brno")
 	token, _, err := users.StartSession(ctx, u.ID, "192.0.2.1", "test", identity.AssurancePasswordTOTP)
 	if err != nil {
 		t.Fatal(err)
@@ -73,13 +80,27 @@ func TestUserResetMFA(t *testing.T) {
 	if !strings.HasPrefix(actor, "cli:") || reason != "Lost phone, identity checked by phone" {
 		t.Fatalf("audit entry: %s %q", actor, reason)
 	}
+	for name, c := range map[string]context.Context{"A": ctxA, "B": ctxB, "C": ctxC} {
+		tid, _ := tenants.IDFrom(c)
+		var n int
+		if err := e.Platform.QueryRow(ctx, `SELECT count(*) FROM tenant_audit_log WHERE tenant_id = $1 AND action = 'mfa-reset'
+			AND target = $2 AND details->>'by' = 'platform-operator' AND actor LIKE 'cli:%'`, tid, u.Email).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 0, false: 1}[name == "C"]; n != want {
+			t.Errorf("municipality %s: %d mfa-reset entries, want %d", name, n, want)
+		}
+	}
 	var n int
 	if err := e.Platform.QueryRow(ctx, `SELECT count(*) FROM platform_mail WHERE to_address = $1 AND template = 'mfareset' AND created_at > $2`,
 		u.Email, time.Now().Add(-time.Hour)).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("mails: %d %v", n, err)
 	}
-	rep, err := audit.New(e.DB, e.Platform).Verify(ctx, uuid.Nil)
-	if err != nil || !rep.OK() {
-		t.Fatalf("audit verify: %+v %v", rep, err)
+	for _, c := range []context.Context{context.Background(), ctxA, ctxB} {
+		tid, _ := tenants.IDFrom(c) // uuid.Nil: the platform chain
+		rep, err := audit.New(e.DB, e.Platform).Verify(ctx, tid)
+		if err != nil || !rep.OK() {
+			t.Fatalf("audit verify %s: %+v %v", tid, rep, err)
+		}
 	}
 }

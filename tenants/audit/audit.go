@@ -167,8 +167,9 @@ func (l *Log) TenantByPlatform(ctx context.Context, id uuid.UUID, e Event) error
 	return pgx.BeginFunc(ctx, l.platform, func(tx pgx.Tx) error { return l.TenantByPlatformTx(ctx, tx, id, e) })
 }
 
-// TenantByPlatformTx is TenantByPlatform inside the caller's platform transaction, so the
-// change and its entry commit together.
+// TenantByPlatformTx is TenantByPlatform inside the caller's transaction, so the change and
+// its entry commit together: a platform transaction, or one of the app role with app.tenant_id
+// set to id (its row-level security admits only that tenant's chain).
 func (l *Log) TenantByPlatformTx(ctx context.Context, tx pgx.Tx, id uuid.UUID, e Event) error {
 	entry, err := l.next(ctx, pgxQ{tx}, id.String(), e)
 	if err != nil {

@@ -127,6 +127,20 @@ func mfaResetMessage(u User, lang, resetBy, organisation, reason, baseURL string
 			SignInURL: strings.TrimRight(baseURL, "/") + "/app/prihlaseni"}}
 }
 
+// staffTenants lists the municipalities where the user holds a role, read across tenants
+// through the platform role.
+func (s *Service) staffTenants(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := s.platform.Query(ctx, `SELECT DISTINCT tenant_id FROM memberships WHERE user_id = $1 ORDER BY tenant_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	return ids, nil
+}
+
 // StaffElsewhere tells whether the user holds a role outside tenant: in another municipality
 // (whatever its status) or on the platform. It reads across tenants through the platform role.
 func (s *Service) StaffElsewhere(ctx context.Context, userID, tenant uuid.UUID) (bool, error) {
@@ -229,8 +243,10 @@ type OperatorMFAReset struct {
 }
 
 // ResetMFAByOperator removes the two-factor sign-in of the account of p.Email whatever its
-// roles, ends its sessions, writes "mfa-reset" to the platform's audit log and queues the
-// e-mail to the user, in one transaction of the app role.
+// roles, ends its sessions, writes "mfa-reset" to the platform's audit log and to the log of
+// every municipality the account is staff of (their admins answer for who works there and
+// must see that its sign-in was weakened), and queues the e-mail to the user, all in one
+// transaction of the app role.
 func (s *Service) ResetMFAByOperator(ctx context.Context, mailer *email.Service, log *audit.Log, p OperatorMFAReset) (MFAResetResult, error) {
 	reason, err := checkReason(p.Reason)
 	if err != nil {
@@ -260,7 +276,26 @@ func (s *Service) ResetMFAByOperator(ctx context.Context, mailer *email.Service,
 		if res.MailID, err = mailer.QueuePlatform(ctx, tx, mfaResetMessage(u, p.Lang, resetBy, "", reason, p.BaseURL)); err != nil {
 			return fmt.Errorf("queue reset mail: %w", err)
 		}
-		return log.PlatformTx(ctx, tx, audit.Event{Actor: actor, Action: "mfa-reset", Target: u.Email, Details: res.details(reason)})
+		ev := audit.Event{Actor: actor, Action: "mfa-reset", Target: u.Email, Details: res.details(reason)}
+		if err := log.PlatformTx(ctx, tx, ev); err != nil {
+			return err
+		}
+		staffOf, err := s.staffTenants(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		ev.Details["by"] = "platform-operator"
+		for _, tid := range staffOf {
+			// The app role appends to a tenant's chain only under that tenant's row-level
+			// security, as in a tenant transaction; the setting ends with this transaction.
+			if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tid.String()); err != nil {
+				return fmt.Errorf("audit in municipality %s: %w", tid, err)
+			}
+			if err := log.TenantByPlatformTx(ctx, tx, tid, ev); err != nil {
+				return fmt.Errorf("audit in municipality %s: %w", tid, err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return MFAResetResult{}, err
