@@ -286,6 +286,24 @@ func (e NoticeState) Valid() bool {
 	}
 }
 
+// Defines values for PostingCertificateOrigin.
+const (
+	PostingCertificateOriginOther PostingCertificateOrigin = "other"
+	PostingCertificateOriginOwn   PostingCertificateOrigin = "own"
+)
+
+// Valid indicates whether the value is a known member of the PostingCertificateOrigin enum.
+func (e PostingCertificateOrigin) Valid() bool {
+	switch e {
+	case PostingCertificateOriginOther:
+		return true
+	case PostingCertificateOriginOwn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SecondFactorChallengeMethods.
 const (
 	RecoveryCode SecondFactorChallengeMethods = "recovery-code"
@@ -1063,6 +1081,83 @@ type PasswordResetConfirm struct {
 	Token    string `json:"token"`
 }
 
+// PostingCertificate The certificate of posting and take-down (doložka o vyvěšení a sejmutí) of one notice.
+type PostingCertificate struct {
+	Attachments []PostingCertificateAttachment `json:"attachments"`
+
+	// Category Stable codes: vyhlášky a nařízení, rozpočet a finance, územní plán, výběrová řízení a zakázky, volby, oznámení jiných úřadů, ostatní.
+	Category NoticeCategory `json:"category"`
+
+	// DeliveredOn The day of delivery by public notice (see Notice.deliveredOn).
+	DeliveredOn        openapi_types.Date `json:"deliveredOn"`
+	DeliveredOnRestDay *string            `json:"deliveredOnRestDay,omitempty"`
+	EarliestTakeDownOn openapi_types.Date `json:"earliestTakeDownOn"`
+
+	// Evidence The daily proof-of-posting snapshots that contain the notice.
+	Evidence PostingEvidence `json:"evidence"`
+
+	// FileMark Spisová značka.
+	FileMark     string    `json:"fileMark"`
+	IssuedAt     time.Time `json:"issuedAt"`
+	Municipality struct {
+		// Ico IČO from the catalogue; absent when unknown.
+		Ico *string `json:"ico,omitempty"`
+
+		// Name The municipality's display name.
+		Name string `json:"name"`
+	} `json:"municipality"`
+	NoticeId openapi_types.UUID       `json:"noticeId"`
+	Origin   PostingCertificateOrigin `json:"origin"`
+
+	// OriginName The body that issued the notice when it is not the municipality.
+	OriginName string `json:"originName"`
+
+	// PostedAt When it really went up (vyvěšeno).
+	PostedAt time.Time `json:"postedAt"`
+
+	// ReferenceNumber Číslo jednací.
+	ReferenceNumber string `json:"referenceNumber"`
+
+	// RelevantUntil The planned end; absent means until further notice.
+	RelevantUntil *time.Time `json:"relevantUntil,omitempty"`
+
+	// RevisionCount How many revisions hung on the board.
+	RevisionCount int `json:"revisionCount"`
+
+	// TakeDownReason Why it was taken down early.
+	TakeDownReason *string `json:"takeDownReason,omitempty"`
+
+	// TakenDownAt When it really came down (sejmuto); absent while it still hangs.
+	TakenDownAt *time.Time `json:"takenDownAt,omitempty"`
+	Title       string     `json:"title"`
+}
+
+// PostingCertificateOrigin defines model for PostingCertificate.Origin.
+type PostingCertificateOrigin string
+
+// PostingCertificateAttachment defines model for PostingCertificateAttachment.
+type PostingCertificateAttachment struct {
+	Name string `json:"name"`
+
+	// Sha256 Hex SHA-256 of the content.
+	Sha256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// PostingEvidence The daily proof-of-posting snapshots that contain the notice.
+type PostingEvidence struct {
+	// ChainIntact The whole snapshot chain verifies (see listNoticeboardSnapshots).
+	ChainIntact bool `json:"chainIntact"`
+
+	// Days How many daily snapshots contain the notice.
+	Days     int                 `json:"days"`
+	FirstDay *openapi_types.Date `json:"firstDay,omitempty"`
+	LastDay  *openapi_types.Date `json:"lastDay,omitempty"`
+
+	// LatestHash The chain hash of the last snapshot that contains the notice.
+	LatestHash *string `json:"latestHash,omitempty"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	Detail *string `json:"detail,omitempty"`
@@ -1695,6 +1790,9 @@ type ServerInterface interface {
 	// DownloadNoticeAttachment Download an attachment
 	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId})
 	DownloadNoticeAttachment(c *gin.Context, tenant TenantRef, noticeId NoticeId, attachmentId openapi_types.UUID)
+	// GetNoticePostingCertificate The certificate of posting (doložka o vyvěšení a sejmutí) of a notice that has hung on the board
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/certificate)
+	GetNoticePostingCertificate(c *gin.Context, tenant TenantRef, noticeId NoticeId)
 	// PublishNotice Post a draft now, or schedule it for its posting time (boards without approval)
 	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/publish)
 	PublishNotice(c *gin.Context, tenant TenantRef, noticeId NoticeId)
@@ -3348,6 +3446,40 @@ func (siw *ServerInterfaceWrapper) DownloadNoticeAttachment(c *gin.Context) {
 	siw.Handler.DownloadNoticeAttachment(c, tenant, noticeId, attachmentId)
 }
 
+// GetNoticePostingCertificate operation middleware
+func (siw *ServerInterfaceWrapper) GetNoticePostingCertificate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantRef
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", c.Param("tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tenant: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "noticeId" -------------
+	var noticeId NoticeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "noticeId", c.Param("noticeId"), &noticeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter noticeId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetNoticePostingCertificate(c, tenant, noticeId)
+}
+
 // PublishNotice operation middleware
 func (siw *ServerInterfaceWrapper) PublishNotice(c *gin.Context) {
 
@@ -3883,6 +4015,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PUT(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/settings", wrapper.UpdateNoticeboardSettings)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/snapshots", wrapper.ListNoticeboardSnapshots)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/snapshots/:day", wrapper.GetNoticeboardSnapshot)
+	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/notices/:noticeId/certificate", wrapper.GetNoticePostingCertificate)
 	router.GET(options.BaseURL+"/api/v1/tenants/:tenant/noticeboard/subscribers", wrapper.GetNoticeboardSubscribers)
 	router.GET(options.BaseURL+"/api/v1/platform/tenants", wrapper.ListTenants)
 	router.POST(options.BaseURL+"/api/v1/platform/tenants", wrapper.CreateTenant)
@@ -6294,6 +6427,46 @@ func (response DownloadNoticeAttachmentdefaultApplicationProblemPlusJSONResponse
 	return err
 }
 
+type GetNoticePostingCertificateRequestObject struct {
+	Tenant   TenantRef `json:"tenant"`
+	NoticeId NoticeId  `json:"noticeId"`
+}
+
+type GetNoticePostingCertificateResponseObject interface {
+	VisitGetNoticePostingCertificateResponse(w http.ResponseWriter) error
+}
+
+type GetNoticePostingCertificate200JSONResponse PostingCertificate
+
+func (response GetNoticePostingCertificate200JSONResponse) VisitGetNoticePostingCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticePostingCertificatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNoticePostingCertificatedefaultApplicationProblemPlusJSONResponse) VisitGetNoticePostingCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishNoticeRequestObject struct {
 	Tenant   TenantRef `json:"tenant"`
 	NoticeId NoticeId  `json:"noticeId"`
@@ -7076,6 +7249,9 @@ type StrictServerInterface interface {
 	// DownloadNoticeAttachment Download an attachment
 	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/attachments/{attachmentId})
 	DownloadNoticeAttachment(ctx context.Context, request DownloadNoticeAttachmentRequestObject) (DownloadNoticeAttachmentResponseObject, error)
+	// GetNoticePostingCertificate The certificate of posting (doložka o vyvěšení a sejmutí) of a notice that has hung on the board
+	// (GET /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/certificate)
+	GetNoticePostingCertificate(ctx context.Context, request GetNoticePostingCertificateRequestObject) (GetNoticePostingCertificateResponseObject, error)
 	// PublishNotice Post a draft now, or schedule it for its posting time (boards without approval)
 	// (POST /api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/publish)
 	PublishNotice(ctx context.Context, request PublishNoticeRequestObject) (PublishNoticeResponseObject, error)
@@ -9153,6 +9329,33 @@ func (sh *strictHandler) DownloadNoticeAttachment(ctx *gin.Context, tenant Tenan
 	}
 }
 
+// GetNoticePostingCertificate operation middleware
+func (sh *strictHandler) GetNoticePostingCertificate(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
+	var request GetNoticePostingCertificateRequestObject
+
+	request.Tenant = tenant
+	request.NoticeId = noticeId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticePostingCertificate(ctx, request.(GetNoticePostingCertificateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticePostingCertificate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetNoticePostingCertificateResponseObject); ok {
+		if err := validResponse.VisitGetNoticePostingCertificateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // PublishNotice operation middleware
 func (sh *strictHandler) PublishNotice(ctx *gin.Context, tenant TenantRef, noticeId NoticeId) {
 	var request PublishNoticeRequestObject
@@ -9628,219 +9831,230 @@ func (sh *strictHandler) RevokeApiToken(ctx *gin.Context, tenant TenantRef, toke
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5L3NchvJnSD+Khn4O0LAdIGgvnrcZPzDQ0tqmzNSiytK244xNY1EVQLIZiGzOjOLEMRVhB/APu1pxqe+",
-	"OGIPHXvY20TMXiS/iJ9kI3+ZWZUFZAEFsEDK9qVbRFXl5+/787oT81nGGWFKdo6uOxkWeEYUEfDXs3cZ",
-	"F+o00f+mrHPUybCadqIOwzPSOeoQ9zjqCPJDTgVJOkdK5CTqyHhKZlh/N+ZihlXnqJPnVL+pFpn+VipB",
-	"2aTz4UPU+ReBv9dvJkTGgmaKcj3VN29en6OHKOYJQXyM1JQgnhGBFRf3JLoU+PsIkYPJAXryr4eP7x90",
-	"otAK9WtrV5dhpYjQH/7bk389/O1h/6u31w8+/Cy4zm+4ojGpPQ3mHt/sNF7aTb4mDLP6s1fu8c1mO89H",
-	"xaG/Ij/kRNZPKYrnN5vT7OwVGa9e+uspQWZn9yR68+o5kmk+QVygN29On9bcsXl/7Zpm+N1zwiZq2jn6",
-	"8mHUmVHm/ry/usAPeiSZcSYJIMGZ4KOUzPQ/Y84UYUr/E2dZSmOs1z3IzBtffC/1Jq69iX8m9C47/9+g",
-	"xLKBeSoHblyYsXoMJwwRIbhA3VdfP0FfPXr8j70DODr7rR76JI55ro9xQqUS2Hx53cFJQvW/cXomNL4o",
-	"qncxxqkkUSfzfrrukBmm6dLxPHj8qHI+D1fOx5179bPDww3HGnUyLOWci2T11u8f/uV3//P+g5+jeIoF",
-	"jjX1iRDjCmEU89mMM+S+NT/ra8CUUTYBsqDXo2GE9GFDkb+w+4cPHm26cB9yfmtPxe7SW/Xb4kM++p7E",
-	"Sm/pJKOv+SWBg6+ebSwIViQ5URWUSLAifUVh4JXzsZ/8ctEAi7y3n7lbXHmFvMuoIHKbNdCk0eQpluqN",
-	"3G577pvTLLhYB1QrDwS54pfbTWU/aXiSMuaZuTSqyEwGF2F/wELgBXyjsMoNErF8psEGx4pe6dWYUzc0",
-	"EpbhQU4NyMG6LLzZ1RRT+HAReWC1DhyfwFvbUgMfWqr4+e2UMMA0pUdHUvFMojkXl5RNjhFWaMalRtYF",
-	"wQLhKcHJAfqWqinPFaLK+zKlV0SinCmaIns6mqg3u1UHIeQdnmWpfmbEE5RwJDMq+dXH/6X5xZ//72ix",
-	"TAQ2U6cAFJQTGRZzIIlSlE3kkSA4AdpQCA+/xf33h/2vvjvov/3iyP3Rf/vFz0I7meF3p2YStzL35xKk",
-	"RZ2c0R9yYh9rtrYMO1Ww2QwVySqtkiQWRNUwY3vjeumoSzI+++4iPzx8GNME/k/sn2YM81MvQnLK5wxx",
-	"li4Q4/OD0CEoRzjX8ciCwC5v23wdubUH950nVD1jSixWt6yx1fDL8pLd7fbjKWYTEqQVOFZcBCkE3oI+",
-	"JURhmsp6BK2nQOX2aJiOSvJDZSGUqS8flYugTJEJETAiFhNz7eupkx4R9ue2D3NH7gyLgcp9hW9DTc8E",
-	"v6IJEav3YfhOeReM4mYk4DQhTFGFER99+gNmwa+kwkK9EWmQsAkC9Gkk+FwSgeBdCT9JOmF9yo7RDC9Q",
-	"jIVYoF8w8k79/wOcZYO//O5PqCvxjPQlVQThLENaLJUA9L0DYARukQOcq+mA0yQeBDe2jh24tYfO9CmV",
-	"eJSS11xlVnbfSPOr+3/2DscqXSDOQMcCXQuzpBC39DaW5BqekCW9SStN6O31l9HPPwSpnS/3bS2ZrewZ",
-	"xJ2mu21D3g2Kh6Hb+JqSNHmmxfZV+B7rZ6vw98/nL79BGddIKRBligPgWT0r0jKt/rvQye9JZMFilaUQ",
-	"KfGEbMZms5Lyg9BOTtkVVYVGcWPBltyBhEr1FhqLgPXCJ09vLhpmhCX65VI2bCYRLmkiZi2rguGJ6vgn",
-	"uf5CT+KYZNsiTp3Ctx2qN0Ducp27ibA7KrQpZpNV5HyO2STHk8L6ZNRL9NtYvgXybm83lvBH4E6j5ge3",
-	"CmfrpCJrQOEpqUqTD9fJknV6rpl6PdScCXJFyXyVGmxC7cR7NuI8JZjtiPdTLK3FIyyo4iQRREo0xRJh",
-	"hrB5N0LzKY2naJZLBQwdUYYU149Jpjy51FucIR3imzqa0CaxMIpF7VTm8XmaTzYTdu/dyri1dKS8BF9p",
-	"9c45BBPPKbskiZW6Fu2yh9VLtSgHTNDKjmiCrwiaO42U2pWgOZYohcW1ZbDIPGl1o2TqXnZXuboX94Zl",
-	"4sDdqZKIJmY3VCEqEeMo5WxCBIo5G9NJLkiyUWAsVrq0jvLqfVbhnUXwhnmMU/qeJK/JOxW44DBgG1Vu",
-	"/TJXKWU56wtM0+d8UqeuKUVmmfKn9hSZHWBuLPisFusaG8HYJPi9PuBCDqyT1E6TGmvXuOb3LF285jUq",
-	"H1PbbH5VQvkhJznAmR6qE3XGmKbwN+PqO/gtxN1kbq4vTLlmWWo5eED1r/m55kpCwpEP0cVk9lLMMcI8",
-	"5So9wakApzWQ+KIUqHGavhx3jn67nilXIPhDtAzCUzVLf8mTRc1pvVM1D1eovH0zKkdc3cVbvQ8SQl4x",
-	"LgzWW8jpDTFiRmYjIuSUZs1lmRfFNyH+OBvjZ0zruEmYqOZaZ9csX815fwzmCae3o+7rl6/PesiYKFa4",
-	"/GyMXxXnWjs0lUgqPB5HwGwSkqV8MSNMIXsnwYnHXJivQJdWUyovmCRSUs5grYwjSWLOEmQ+PELkiogF",
-	"yoiYUXitH09JfEkS6/HUH2Im50RI9Ojw4QUbOpeTHMzGuE+Y4KleVt+BytAaWZXbCLwiEVYIrBd5TBTq",
-	"2jVLRNkFwxNMGZpTNYWvtKLfO7gIH16tCKTRUIPJKycKVc8VfkY8V5ImBGHr6jtC7rM+TmaURYWj9wh8",
-	"uxH6y+/+1Im2EKsEibk+0ic8IfKVhmtGQyL+G5ZLkiD3OmxaRla6WL1YKhFnBwFjWgPtzceN5XOKPMSs",
-	"wHwVTIPUCobdRjBvU3zVoHWaNPP6+gdkv6sRTev3WYDVFkpha6rVWm1q08qBwK3cUqt2h7CWEJWRAltf",
-	"kxdjII1esfmeNLxKsq2FYW8auCDYOuWXLb8L1H2oVcHHh4ee37l3bAVxavQLnCdUoZRPLC0vdRJjqzNo",
-	"fVD1Nz0O6PjL8GLWFTxCnuQpOWVjvgowlU2sh+SqHF8wcU+TgXiVEcdirU1sqzmyfJTSOMxQZ7AvxMdj",
-	"zccyPNHck6OYKvqeMIm6KZVK8zzra3RhICkG8xl80Qup7GvM5/4qitUFDz1nNKYZToNaLY3DEuslT16O",
-	"4iWXxOMvH/7851+FjvTSBjoFH3yTqyWvIzC/Zm6Q53REBIlDL/NLUeNS4iKr+/1feFg9yXge/l3Guxg+",
-	"nGWjCiznRJUK/sy7GIRTQXCy0CKNRCTjs7BnEX7wj+dcS/7q44+CffwJzT79UYJmsB5D3d0WsASvm1Nz",
-	"pxq5ALPiAs1RBCFscW5kwHaCRXIhSJ0tzAmbQDapdA6FoCi3swm+Ou0ZoBaiiaPVbg1dxhXYOcBj2/O9",
-	"/bW2+6xWrT4nhG2z1BlRUx5Y7q/5vLLKOZYg5ZFEE/6uXi+WMheYxYbmFLZ8Z+Eujd1fKK4y/28nTvbB",
-	"WaaPWBHBcBpkUFoUOpnYq9xS7/VOpGrOA/9sOXJxDiXchCDUxDcGrC9ZJvjVdvDpvmnogMFK4Xg6c1Go",
-	"jUQ1s9yT4ssQmcG5mvJmImrUGdWp5zFWZMKNYWrzip64t3czTSUkpVdEkOQlC2N3ghcIo4THOWiiGQeu",
-	"OVogw96Q4esIbLgajFEx4hHA/P3HamoGGSsi4HsI7hAEp2CVzFLMNCbMpzQlEHC3IG6e3jH8MNN3q1k5",
-	"mhNySVgiQT6a8pQmeCFXgno2bPQVkeopXoTFNO89YyFVCLvoI9hHV/IRVzhCjCSf/pgS5ze1q7EG194x",
-	"wiOpT0xr0/4AQSZCsEgpkeo1viRP+ZzV3caYCqlgGRCKaM5+hhcoxfNxnqYLNCJI4UvCUMLnDHWVu0I4",
-	"fW9zvUanNqYpeYHF5U3sNFzQCWW+AZDPtXzE1ZSIIJUyX9RaTA1s1IaOUYU0cKULNNfnn2fNg74sdG4X",
-	"/TcmgrCYfJM73TjwTkquMFNvmAr5Hk4MoMwIZi5cbZwLfTr2hptvQJAr6rj+KvS4p07oBWn8GB2iERlz",
-	"QRxyHgQDeKSyBtbNNOkcXoWgHwPOrwq9aFV80sCq32lwnzGeEYDr5geiqErDUJRnyXbEMsQfzaG4aSxR",
-	"90h4Af0VoF6FGg/TvEv0OEqVFZdrrzKzej7rMa5VgdDEmb+2guySeMzoeEwSNBZ8Zk118PbBmjDhPURY",
-	"1Nou5BQ/ePxlQOYi79D5r0/6Dx5/6YTEdSuX9D1pFMm2Rv3zz9GOWKxvUzDtEjNfvQaFR6mxk8ojdLWY",
-	"ph9//POPl5o3M/znf//403vCPv4UIcHfZ/zTH4jmWmPKtEQZoY//+Z7MtDKSpR9/ZBG6+vhfo09/FPzq",
-	"44+o+BZh9B5ffvzx/eUiQlc8HS0ixN+zjz/O4On3lH38r3iKPv7nn/8dJ3/+3xHiGvjZx598gVUvDMvL",
-	"BVht3mc8hki9XE9P+5rTd6LOe3yJ38MrMEsn6nxPGennAgPumGFpkDHYnBiW5duafJy0taRHpJgypMg7",
-	"dYxmWFzmGQIFBgSOJTPLg8PDYDDF7uKaz1yXbtsEGP+I3jP86Q+XeHUpIRThioRlGuzENiesmZBT1L0k",
-	"mSqN8I7u9A5WApoP1/L1hIxxnmqsMZx9Nz6/yq+olLmWmvTlGR3dfAGmcT1qo3OpMPWV+wfZ075SyGyG",
-	"FcOMIObK6Tah4wGRoDrtp99//EmmHH1PEoZjg0Gbg3bWCxFuK5qf9jWPXNrMzeSKgo16y3y42e7o2GKB",
-	"I/Wk7zmVAdZUqGZb6GhBAxBXOA0r5jPMFvY8JJphFRtkGNPUhEkinKZNvDCwQDdT/T5feRLaStjBXrTS",
-	"z0PR3C7faK3e4Qjd/jWNnYT77SX1QLR8jdi6YtcvJMVWJVAfFO15NxNgzp2SUMUzLOIpvQKTgKebSvL9",
-	"LFe853GMROCxlhhsEOt3xrCD045JRkxy46c07Ewv1A68RloAJefcZltsKTW46et99yfOuR6nRFwa+6Px",
-	"5GjBvYesZUoiguOp47+16ladk2FlHfU3YLbLcCanvF7WD/PbGDPOaIxTBKHixMbrY4hznOrrq0rUkqDR",
-	"QhGJum9ef93/eU/zZTvBOYi9YSXBfyOIUglerCBSTZTmtI5CaIrl4jdX8SsT5OrX9utQ8By5ojyXyNhz",
-	"9DTH6D0RXEK0hfINMWGfgIbynTXLBHKx3BjV3dhNeztYPtDi76ZAEua8I8G1Yh4yk1UNUWOeswRhzS1J",
-	"grhAEFViwHrjDcZTTNkpUzgOgOQziJIo74BIiJ2YZbkyiSMlty4cpzVBtjuIEZUzOs9nM2x43zJ7zcqE",
-	"7Q0GAysh+HtueEVu+lUPbd396JuhDD3L9euDM4EnOWl0I9MgVgS06QCSFBFI9jcLiPAsiCcb8XTviLTp",
-	"AkzBgpGtULEF64CAWjEL8Ywn7hGSXj0EidQU67O6MlbwESFMU+SYpKlVRimjM80nDzdKo+XsoQ26og83",
-	"dkM3N9Ns7xe2IoCXfLVStYCzlLIig8kBZsWHO8cU/A2abmOUkBjkpYMmjsGMZ3la5CUFYNNUgmgU4rNC",
-	"P6539QdbT7A+tXVX+5KZUIst5Z1kRtmzurwWPwvv3/7p4kK+/eKf3D8uLg7cP4NpeTDyN7uVcvAAbikR",
-	"8O31l+EsQBP9USX53qyPDtfmST8+rA94qgLhU2P5kEWAjgd71hME9hWeK5RQHAuqaAwOq9Vs7rfdX7hc",
-	"7v7b68Poy/sf3JPeL362RQSB23zk36d/BesA53UB1QHQODV5buEgCvArANRRNjlC8ykBU0MpLcEQ4Py2",
-	"+XJhZr0/I/I6yuUHxYSDAeiEnQa9FJrfMjInNumnTyEWgiobzdvcyhKC2o2xLfWW8boQPVhVwIJEeJYa",
-	"cEUYCZ4SF5ZmCxLUuoXyhoGO5+bd4qsnxg55QxdMJVawxAIvSKYIxS8xw5xB1auyvKgQmpzZsAvz1rYy",
-	"gQmHONs5RTnqMDI/u0mGc0VIWFpOdfR1u4egSyvGbHkG2Q02XxRx2IqB1NRyWFtqx6vCtBwSqWpzEIXg",
-	"IhCG/pIRRJgyIfea9OGUJggyow/8OPN1+ONlewdIAGVSaUGxxj7l1dlak53T3AhVyjBBH5VViJB+yRZN",
-	"KxMIYPPYlXJYf1FG4nGGLbvS0G298gPwQzaPJJQecE7ZJCX9XFq32rGx0QiSpTgmEmH0+uXrM1sSjsXk",
-	"AJ2XdUaAMlJpEyUOtsgXWJHUk5rg5nMwLH0NSQFPpjhNiaU4AYOFhWVgroJOpqoIILapqTVpK0cmPcSE",
-	"pS2IOkCvp+SCWdm7YGcx55eUQH4KUcdoTBmVU8Mphmcvz1+jAc7o4Or+wA41mI3x0KRzrCn7s01Q3VKt",
-	"HGsutLFw1RC4t9Fmprk2H+ckneOFRErkZLNpzh+pXOymFHn/btstpuEno7RSUMMfcIX2VknvYaO0eyNI",
-	"tVxUo906IKHM9bX8olrYMCY0U3VlZzbntS1p5Q1koMonm9dXnPyqbRjH9fnhO4UXxjRpq35HnUFi39L/",
-	"TmL5hltc48XKppzVsfLaMKp1dUBcdCxQSg0RNf6SLVJ3tisWACN4+ql/NBVBXd9wVIHDMmmrIrsvlyRp",
-	"CPO7RI7EnMmgx+SJeeBUf0XETB6b2g8jAtyjRr+totmWxhCyD+uMxazq/k4//f5lyKa2ZLwAM8zPb8sM",
-	"47BmKTAnWoNGSxP6a/9C875ur//2H4LLn5ORpCF/5nOCrwgis0wtDtCJkeVRZvTnhIP5VhJyjDQWWbvu",
-	"mKYpogphoWED4BZhiUZcye3zuZrhiYPcEHLUmXl2oPFTLtWWxHHfFHsnm8jWZow11oiCRK3YcT1qZw5u",
-	"Exkzc+5UoWj1ZipE42HICnnQpIzk6o3ezEZbxS6Tkgg2VTmnKp4izo5R4plaGWekonNtIiqfvzXXB8Ey",
-	"ns4r5rXK1k0N2LdNDcP1wGUqmwaMHXzOUo5DCVhYTR1vcG/ZTHazDa0rJpoARzWGks0V2paT5xVNi9o1",
-	"MWaaybqpQbZpWIsFdNe9mJetpWXb6sH2o6b1g5vHO9vgmHXhztUxfgnBHCtfN6juCYUjt9u4D+7+Imxx",
-	"qCMAnwiNcuUvB+wY4BpNSEpMENBKXRmRM2ZwxIJgUWFmu5J4BRX3b7Yejc4EH9M0lNJmqoWFlSrDxOvr",
-	"atsXzmq1gj2rRWGHCGWXAUubTZ7erBG4F0OHyYLxwE+pzFK8MES466rn9lz2VYwVTvkkJ7U1K7f3QNfX",
-	"OAi7cCsC49aeC2vurDowljy+7uDrYRBqSQQroSBXtwgwHFeY2xE6z8THH69igvgIMgb+48//ThL28afL",
-	"CEFlYyjEW5jdYCpTPkXLLykxUYP2xZBuaSUnPwyvUZ2j6ndGf1std0RmI5K8hPDGbWuK3DALqDKzP1y4",
-	"TFJoO9u66AtaskFnWKUta1TGn/2P7bXGZcq0u6KVGOTeWSWu3v6S+8U8QDhN+ZwkWrYbC01EIIjJJLGa",
-	"8hDdJ+dn5lkfs5hIxYXs1YmZsDBvi1OlMnk0GHhidPcI5N8vauS9UqB+EBCoPVKyfM/Ls/7iaDDYHAvl",
-	"HXE9+ThfZ0ZyPQdkLvWvwFDjlMsac1I18mVXa+gta2zBo+GXZEd7dYsey/DKVPaEJ2S3xW3tDAi4rmqX",
-	"9cxVCVu9ea4ynKvpG0FXsdU+OxoMFFfZgGR8dvSX3/3J+JqolDkRUIojBCo/COejWPWQvXl1irBEGP23",
-	"V+AriRBGCVb4iM7whAwyNjkeYUm+fITevHoehMOatgW/xJI8fIDM48jEBy8yyiZlhW2cZWi0QFPMNhdB",
-	"stNE/iEVO1s96w/g/R3z8KZPzk41r9fnFVmFNlW0b9g3kgupyKyIaMYTwhIMwsGT9wSq2BYCAiXy4IJd",
-	"sCecXREG0YpHF6yPDHb1oR2EVz5OQusNlLOECDR0vkEzrRxcm398GGptThA0LH+gUAv/gqFAW6bu8DJn",
-	"7/HlsOdqmUKXJr0MEyhcVq+LsRCUSDR81y+r3A2P0NCQ+yHqYrbgjPQiNNSHrLcUa75tntjaHH3K9Epy",
-	"SQRMOTS9J8zRm94TR+Yn05vA/DRErpreaOFlAtD3ZmkpXpisokrRoYTPsJmta29j6Gq2De1DuKfiLIun",
-	"PfDYumpHYGnkcwZFicvzKI81w6KIkzQbcckIXlA7V8daPvSGpBKqLzhQsQBUFgl8ZK4BAiDAwukaSaFh",
-	"XeeqoQs0kiZqYKghewjjfCuollIrN+NO0/mqrUfaVFom1tdtH96T6Mn5q69tNxFz1nrzw9/09e99oOdD",
-	"NCU4IcJ4qVMaEyZJWSWt8+zN2fP+/YMHXiBERyOSRqpO1LkiQtp2UgeHB4egRmSE4Yx2jjoPDw4PHhqr",
-	"0BQonrs264w3mhMPRbUaOx/cX86uiKBjSpLCiY9ZYiuCaVImywAGrRZoyQbKLfIrIgijBjLMJVkQQBJM",
-	"WK7akati7QodVatZm8I0fM7s5zyFWzDz9yIkORJeOzCUcGLqZQhyRXCK5lMOI3JGDtBLli4QRnOCL8to",
-	"Bci1HUNRxK5+0vcab+GZpqED9wvAueBKpSSBOJo4pUSfiN1CV3Hen2G26LtyqyC5FThwmmg1CJZLhCs5",
-	"XSj2rhpqTce17TqthVqlfajSeWits9T47cHhg0AoAlQOJ8kxSjm/LBDQ3MGB8bBaW2F4UcUUXgM4LcFZ",
-	"oaxz4iqi2bskQmrkN5AXW5qlgYtKO6upEI21EqfZlSky9Tbq+LS2c+Sqn+nZlqF/4I/uo8LybWnEtqf5",
-	"3/1P9nNvlV4fN72wNu7mXNM1jBiZB+4DusE47Haxthwyeyu4XcXpXjt3t6gnYG/YJeNzFiFragOaBSgO",
-	"pgvgDvpffRsIF5m//LfhB/3JKgYDGCwsTLjA5n0AQ0XmbwQMj9Z3CqASOXJ+XAnMmuGF6xXQBtC8Igkh",
-	"M33ltnTkCujsDAK5mg5cxXfY9KSuj5eLG9N6NXTnAi6ARrlSnAH5duMcV/ohTbhx+wxdI6LhKgg8p1L5",
-	"7Z2MfbZyFYdbgcFNMs4rfaY2hfqZEcNCfCAZs6jIXxyWjBAE45kH5ka50EJMC4DzzNaNK5scFNPC5cWY",
-	"FT0tQHTrvswIO32KnnDGSLw7aSlMt4OqxuFBWBUCzgkW8fRF9eWo0kz4t6sOq1LwNSbk0oHXp0wSJqmi",
-	"V1olwOjy4/9JwBCqCSpm6PTT718W7WB/yAmkVVs58YdOTevX+0E3foO+w7XNhpdmtvbhnboLXwdHTOmM",
-	"qsqQBUxBqB9+Z/LPXB9B+1cgG+3tHeJkJautPZx8gVU81TJpFUojNCJS2VRUUKDaYf0axAEcPv3+/ON/",
-	"eP4NPkY4TYM6uoeBTkFshoK06L2j1XPN+j7U0vcTwP5E4LkmPiVrL9RBr1x8OW7fNuAcIi4qFeW9V/RQ",
-	"Q9R9dP+wdwwMzMoEmvpQabs8mqDjwkmoebGNNK4SiV8R5TUWuyE4rgO31b5FNQS93GkbEPKt1ssx80Yt",
-	"5HStJXStiEEyZUoZb0WdNxBTU/U1FkSVZcGW1lHXPdsmXzRqnr3cSPXBklPhpP+va1ufgsdlDYgPcNGe",
-	"bGm7d7/yqEa8Pi/KxhZlm2wynZM0jyrS5YjEfAbJDLZ2OPqGq7L47JGxjYx4UgS4+B0ZkQlNqozY9bWL",
-	"suynE27N9BoELpggOJ7qeVQPhjXig9KSLjphxSBgYqqxQVRaaQF5vWBdj3zY9/rkHZVKDoFwQLmX0ohX",
-	"jFWaG6pjeCRoLjib9O0Hw94BemYITeQRvWWFxqhgj+4fhsiQ0QeXKFH76spKy71GKkt7RPAFCTaWL6wX",
-	"Gia6jMx7no0ulyZxxtjhYEnnRPWfgGWvOvVK0/wWDB+GNlYo6K4SrPFaBmXVXxH1gnRu/eRdS5k2OI1T",
-	"6Awy6VHBmUAF8rqMFPlGIRtso3OtmHuXjndgdZJ1WoHWC18sTssX71AEXepb165iaPrOofJIIsTTRAuh",
-	"rYmfy7ogJa7dndbOZwtHUtu82MG10zc/GLaXklDo9StnMH50+BVKsVR9a2zom9yrnt/fDtwcLF2gOV5A",
-	"OKnXk7HkCy6kE1c6EVeh6w3T+y/ga9FpYv8xH7VjDDRjGbF4WVEHIexmtxI1EIG8xn/1UtBqJGz/7fX9",
-	"6NHhh00S2owM/KQtGxpTvQaTdv1i4eUs74OdLmV572r/s6nkbVy/GaroFF7S4nuygNpjBKXRXReue7ZI",
-	"piPJ8ubYWkm0lOtM9xPC9A+kmpq7L1ttNQrilmWf6hZriDYjc9fvS5ZZxIzP27H5QsqyLeLqdxfTQhdJ",
-	"tPhvk/3LnOaekcp4Cgq2RFLxzNWpvzmkFDBXIeXLUHLFL8lLDaPnJYi2yLStzSGU3b5aSBHebMKDi6Kh",
-	"cyIcNiKet2P30QxK8yLTo6+Cv4iP0YyakPrtyfsamWk/h7+l0a7oV9OesPScXhXyqIxciZbWhKQXXqBI",
-	"izTWjTS4tv86TT5sxqLy/JowpvP9AK3NRZ8tiuPQYtojU3zLquWGM/X2JaMUZ7ZWSNnUmG5JLIEyAw1l",
-	"0p7XkNO0NNmyl6eaktmq/PmUSjxKyWtX8KB9LurNcGO/Z7iZ5Xh8HGJRWBB0xWkrYtLrXAR7afLxGHVt",
-	"wJHjhMbnYgIqijCTHeEybKtTWEDxOdPstCwswlDO4rIIIFhSwTAH/gVTnd1V7C7eW4UJGL+AiD1JN9VY",
-	"zhrpxhqDtVqVJE67Kg9Jo3+WtUJq9Jb9Cy6a0R4jQVQumLQREy4gE2KYTCylCQKFmAobBXpzag1RqnFZ",
-	"CSksD9tSSXvE3s9dBn7JTDhaAPfbl4drqQBzQYeA+4XvooSXEooChIqz+MYQU+a81gtkRQL33UljZVPQ",
-	"dm1Xdv8QxzAjLG8vfOGJ7yAt45ndjLYsbcmGTWPQnT2mrmf04PpS4O8/NA1dcFUW4Z7/JgIYGGfkyDOh",
-	"mdjgY6O6zKkk1Uhnk2ZRt5Yi4bJckMtDYSaTc9d0lB1CHh77IQ8PNoY81EzAx2NJamY43FDT9y6jKII1",
-	"gtd11rhhf4yA98iEj2mFooIpaGSyQNvybWgEvieXJyn7XTnCEhUuVypcCHwBsI6KOLoQoCLu0YFNhDgS",
-	"BIe0mtA+ylcG/yLw952KhrJMi/yq0n0rbDQjSYGSOQHCtCXmbluI6E7BPlQoq10W6C6kZfC1tbD9uy+m",
-	"qto+toRWN8jtguvguqhb+WFg4SYQqNFo8mjje6FSUUmnPgrjBBYEqh1zLT6Sog65U/cYmcul2JhVJc6h",
-	"nxmShOBvd41hi2RAl2fZSl3qACLcni4SROG1uNhKIoW5P4TdoMc2eEZWU6YSG68jXWqg3qV+IkFVdTn1",
-	"O2HoXFBF1oqpm3HNEOa7RLUwfryCdd0ZepSl91Yqj22TymuHeft3iSLmCksMKUqNw6FEaD6l8dRPNEJl",
-	"Aq3Bkv0hhpXJdoX7jeBr+zHYsmv7sQEt935oBFT3W5/e7nGNI9TVk29B6ze5B0vlTPxIetS1MYyaupqJ",
-	"I0uC4SevNUFvRzm+MXS51Gfr0Vkrjv+KKA9Y9kQHml1Ze9d14vigf0HAE5VEudTqXpdxZ7pJsMK9O9Ct",
-	"NjOx6rkB/9rq9n074K2tMAqH1Lg3zx3A+fbHvfPVtiuELlfntsPfNcO9bUQ7JyYL1Fk/nV0OwqtNUUVI",
-	"rLhFijcoC7Z8diB/vlTo7XYkyWUnsgFGiFM0Js1mfZhXSz8HTKMbC97V1r/5G0cUc0KFc9jcDtT7EATO",
-	"UcsODn1aQxfnb+4LIo0UUBdIB/BY6bvy95L+/szkL5dRuQgO607S36v3FXL43mYWvHUn3wZUBDv+3CQf",
-	"3i/+Ac1EKjnFtDXuZ6IAysYoDr0dBNlgWRNn50XYealOOwOL9ST6SmWtt/e1fWdXK/s2xc+u7z6P2GTG",
-	"Oa/a4783r5pja3fjR7PwaJzupqaSTPNJK5pdmpbDj5di3hp62e2jVR0uHFMDav1eDSqV0uu3bE2pF4DM",
-	"etrJKjCmkUI7MF1SQ6aUwgu6410GRKAlKrlkHGmQkevk/BtFekJibjxdha83UMr19vWDFupafiay/K1Z",
-	"layYHjm9SQuCEAkSEtxvBrVOEFgTkH1OJ+xlrrYMxDahsWWjtTglWBjh724SZMuo7rEJnpJFgPkNImRX",
-	"j+p0XznR1T5jn0VCdJG9f4NrtXpXO0cUbDFYg7CBJoNFcf4tmwyeEyUvGAReBzsNbtdi8A7xw+ktttaW",
-	"XzvhWKs3MlC0cle1wtt4veJ5MlZEhE9saNVlkqAHhw/Q8PrCb1540THFVD4Mo0pJrilPE1s+tKYrZHdI",
-	"Mj77Tt9HhB6jGWW5IrKnb5kliFBQzYcxT8gQdSV9hxI6Ac+LjbC6YCuh4qbeqt95cHiAThBUZ3CtDleK",
-	"zZjaDWYefSkGwBRUgk3J2FLYMR2rqTdSZEMkneq9tMnIzVQpWjMb437KJ5Q5jX1Y5L8XWOIagRGm4Mwh",
-	"KiRUIsLQKR8V90UQA00nPy+yGCFs4SIMwXfHDb829AgDeZOKZAUWWMuC1ytWgKHBCx3fGePrAvlquGk+",
-	"mtGWQyS2jCKwDRpuV1UKNd8MQBk8uirKL5aRNxZzXSCdtd4aI50LRWjH+1nVrATU1oOiwt1A+F7vGNyi",
-	"S8tCpqVmw5jTAFAtl+FeV7pk/x7oauecvasKZ7bfg5lvtRGKqUWUSyKLKvP2kJ0tb4uiWRv8VbZhCxlX",
-	"vcfL9zOAtiprbYjQoeU5nzQzIrYX8v72TitvJlQ9Y0q0XV7FhsoSBpJDW1G6S63kJIlzoeENLhelfFIb",
-	"o1sPeBYtYIgdAx6awiCBDnFNLNnP7Jt3bmS1Te3aA443GVIcPThE9jD2BBqCxIQpCH5xM+0OG2aAFoBj",
-	"bY6rRBiNcHw5ETzXIj9MCp0ntAhkslqX+ymCrkiZZX/GDQOdACIjt3uIYcT2lMie6anBWdEO7gB9W1b7",
-	"MQXkVBm0SASaaB0MswtmNbSiap5rHWidQX6LuZXmgmAX/UeU4IU8QC8ZsTu8YBgynuiMHNlcb1uq0nSi",
-	"AyeyaUUXFfnvRZB40Tzhq5BS4Fu3LSSH/a8tcmGHMWG6aG+12N2SLP6cl/Xc6z6u5H/tVVw3W4FCqYEO",
-	"xvckoNcuiJSztcKUI5SDa/OPdZF+hXxVd7+Hd3C/rRWMM11AQcDySNld0K7NkUPP7F01Y4Le3Q78DqnB",
-	"S35qX9j9pt/1FRbVqy6cGiPKMIh2KygUumFL3yIklSB4toLCT8wC+k+pzLikDpvrETXq/KbvPjr/9cmW",
-	"fUn3TgTc2SOMXNdXHxZRFyOFhVtO768aNr3ytmuFtFPvvTsU0byCqO1K7945tEHKXmbELxAqUdfZB7lw",
-	"JsPe7uKZLaC5R/nsBPpAVcpEWyw0AVRldwpbniQxbX8gyEoqnklXE6xXJmhcMJxKjqZ8vlSBGrxEzGbA",
-	"rdb4pWWrIVePWP/26PCrpaK+5qW+eWXYqxeQbrGw7t2EAfiIsgnij4vSy6aRBpTUsCk0S0Wi28CNU5NE",
-	"IfmMaLFXcYCUokdRRdjvyqI0oQcutpXULhiz6pldRxIH1+UfjcpprSsdH3DjflsUh+5yUcB4UTK610rB",
-	"dztaFeWMjXAVW29wpjdjZ4FADf/sWyvLtXLdGpT6KZ+sr62CadrYULYmp71oNS5NeFPRYJxx9R389rZB",
-	"7Yxn73CstMJPM7+ZWV11DMXrSnVAN9+N00HLAEBN0ISxRHjEc2V7jWDEuKIxQTSpW4CGg7oV1BQLuYkB",
-	"8u8uOtBCZ41V85ZiBB18pHzSWp+KgAIOdh8QFjTjmPIZ+GHmU8JuIE5hmu7ZEOqozOCarlftK3e5T4+q",
-	"mecFkRLXx27MzONWRGJGzL3ZMV3gtkSKvLuD66rhOfvkNIZfrmc09p27pCawhLYLeJl9tVTLbzwOmeec",
-	"R5YKJHhacXXeokbVAAIG17kkAvI5x9hL5WkXlM0cN45yDaqHr8iMX9laFGZT96QJZbAlHfVVLNfsY4nJ",
-	"nfCsqzYA7J68YK7063F1UEbeKb8a6GhRhspAugvBCfT+Kyo6gv5INP28YMPigIc2VcuY+U2ylmsbGGAz",
-	"hRvBFH4suiKaty+YWR/UowMlRmAmTTvnA2TLuh4hDFVroaEtNS1uC/XVBUf6016w7qPDR73IJiLNKLsH",
-	"fXTLFjpLoUSwsb4k6XjYi9xC3cul5iz5BZMOaZw/YSmkwF2IC2WtmYukkkD37aHtAFS8X8QZwIsSUeVa",
-	"bmmGDedghpiN8bAHd3Rydup6Ldd02IGnfcZVH6cpn5Nk2DsqsnFchfKymHJGhOTBWClIQzKE7cUY70nn",
-	"fzHGJqVq1zwn+NqHf3B2jQhhS12U26mqIUkJkPeCdYW7KZdquSLrCmbvSxFfoZaGqn+2lDIPEMpnOJ6i",
-	"icBM2fQ8WzEeOBSgp6VVqDvUP/Xtu8MImb9d/7te0ZC8jlKZQqkplsoGvvSBhqAYM016RgQlZMaV9S8C",
-	"AV9CN2iLAh9BQ6ztqJexyD0KRio63HvF0711c/BnuPXoRCMxrRN9Sg8yI3Mjn6Au07wD+s7Y++i1l8ZY",
-	"4DXMZRojzjK1QCmVys7nM/B9IXGDyrWr9SP+1urXEoZHKUn2WMfWq5JrcHNj4Ya7i0wzBiMoNmT/vR4+",
-	"vrHvNLa+kcaprmboc2VM9DV2oRgrMuHwyzajPnGfhWxqXCTWuwEB3yATx3EuLJlHiqqURKAbR+jTHz7+",
-	"JFOOvicJw/HHnyIkMyr51ccf0XuGP/3hEmuaTqXMKZugEU8WxyjG0jRlLOv9QmQqnTAOnQkxyrBQFKfI",
-	"xJ1jDSNy63K/DxqV+/3aBO1TiRK8QN1nucbSwZnAk5z0EGcRCPZcQt37BCuCulmKGdML1UKnLYqnCWR4",
-	"fWMBYZcBjp0YeNi4RBOnZSrtxWmemOij8IobmlobrOHvrrjwZrzRKB+uBU8Kc6MlG21RTqBF96QbFpxR",
-	"cUrE5VIMXYTGNLV5GZCzMwHrvSOpHmELkFXv6YH5d6sO3JCf0xzoniQuM/idhO7bfdVw20TgcSsRSd9q",
-	"+caWhLBeji42w/ducu0N5KYAjxxcm39sCA7z7nyvaFobCA1P2zIZ22MvjMWuCwtWCsfTGTE1MO4OATdH",
-	"4lg0WVNXyqSMf164ervQgrC0/Wva7HroXJPHCEN6o5UvIlu9xUwISrhRysgVXcpUvn3M3r1o9Q2AMshB",
-	"bGXiz4OcRHB5xnahv9OKTtJu/WVH4JmGDsQZMdZXSKeyTWFZaBUadq2sehPIcfd+I9jxiOKdw8+bLOU4",
-	"MS+eFAtbS99meaqo1koGWnLuQ7D1rvUwIDGsUdBrVbGH73YrgdG2fOOdWl0DLcVBFi1ebAUlYDSEUcLj",
-	"HJredM+efh2hpy+f/CZCv3l+/psIvXz6Wv/nPEJn3/wqQv989uxXxnCtj80lVXjNMMyhrBWaZvhdX6uu",
-	"/dFC6RN98ODwweHhV1/eEtktUWdwXf6xIerrKfwehPHNxn6w+LVjyp8BCWMeIJgQekvTGFdoQZSlXi3w",
-	"t2h91PrmA1nmHv8w+IdWYtUdyJZNV9CMJBQbuJSMjsfEwiVIk2YFRe/vOZYoz0z2zgXrQoDT0EfjLDG+",
-	"NgnoYePEu8NACPyRdxkuFPUOgubdgdxi1LwPhn81snnYM+QTgv0FhmwgTWCOldO75+hnZiF/4xLhGfg8",
-	"jZaPGJ9H/gyaSIy5AOLhzJWKzgjqwvXJsqMZiHM4vZGdwN38TRib02qamNhfFe/eoROmupTWuyjZHbZS",
-	"aRbUyCsiXBHQguFKymLiGIqB0wjxNAmFJ37mNos2QG9w7f7ZwHL1qlTD90xgShhbDyxt2bJCkAL9e9A0",
-	"ZxPEjefHQMJfN98U/h3W8cz1NSJuAHcSCtrcPb80hXU+F3Y5xxTY1djUygLu1Iq6KC8RRhKKRBmnCfjR",
-	"CrsKMNK7takpfEn6Wly/e5h4jS+JFpVvbO29aROq+3+tTaiaQbt1oxc5wy34CfGlBmcrdVryrYEKjciY",
-	"C9spiM5cw0/XFOBWBUBJlEZyuZnNwvvn7vW931d1utp+8OZ5225dWW7zbl21m7w/q5eyL1dQ4D5uG4Wb",
-	"gYSxcLYJGdY7pNoCEPfxtoxKMpzJKVdNNDNzVsUHt3Q3dr66gAwwuOGFLErhCSLzFEyPV0TQ8cIW8KEQ",
-	"yDxF8RRT1jZuJ5imC1ScJepmgnMIdbf6eW85hMMmjEEYvFkdLAxRiShTOL5b5ezt1uAzuE7w4kNTim+/",
-	"umUQqkVv+7wtFSvBUCbNjuqFDWDGGY1xiv75/OU3d61dBdFIiyyVKLMiyKyqWyV40cwUWRN01hzATFHJ",
-	"tTlrS8DlfXFL8OXNWANiJh2Gj5HtvgOxj9DpqlI2sxXW8ms+RzPMFiimir4nzJRl01OpQJRZkc9huhea",
-	"LO5qPsVnRn+aiJe2xcAtSJZLM92SULmUf6EVgID4sDGGvpAa9ixYBq5jXx1P3CR3EmbUEBjaFydfmQI4",
-	"oSzCG8NGA4kScuTWi5AnGX1t3mrVrA+pSniUkvOYZ+an6oGfFVuTthlMmhKBZniBslyZoowm9Ao2AfzO",
-	"eQhW2hUuFzXYsuyrPYKG7oRoZXNNHQzmOlwUkREvTU6s7O2JAhV5lDIk6ULNJtjD8h3AFrcBSzPJHqtO",
-	"QbU505svxgIq8Ct3psiAAuIsJsemRpEW7ECxoNIitm0eQBXC8oINT3I15YK+x8Yh/0uCBRFQQuK7v/zu",
-	"T8MDZC4X8iKyZWAVBPIdoZHBMcJ2FXCvF2yGGZ5A9rA5d1vjr65kpOsLOdWT2QRdLtBS9ixIIbU1qwoQ",
-	"3g8Jd8PfTb2q6uzJWuyKSrHeZpvLqaa0kKyhwaPNFldemvIOqNKYfg+u4f/Wa8YvyR7SXO0MbVUECNW/",
-	"qsDonhh9ScprvXaQYWt5ShsMXg9YAQXUpapaOAthBbDXuwGU6FmJuHL3nYu0c9QZAL20Q167uyy6Uem7",
-	"rjQ2k/5Prm2E91NR9f/D2w//LwAA//8=",
+	"5H3NktvImeCrZHAd0eQ0WCz9dI+7KjY8ZUlta0Zq1aqkbYddmmYSSJKpAjPRyERRVK0i/AD2aU8zPvXF",
+	"EXvo2MPeJmLmUuoX8ZNs5JeZQAJIkCALrJLtS7eKAPL3+/+96oV8kXBGmBS9o6teglO8IJKk8NeTdwlP",
+	"5dNI/Zuy3lEvwXLeC3oML0jvqEfs46CXku8zmpKodyTTjAQ9Ec7JAqvvpjxdYNk76mUZVW/KVaK+FTKl",
+	"bNb78CHo/UuK36o3IyLClCaScjXVN69fnaEHKOQRQXyK5JwgnpAUS55+JtBFit8GiBzMDtCj3x5+ce+g",
+	"F/hWqF5bu7oES0lS9eG/Pvrt4e8Oh1+9ubr/4WfedX7DJQ1J42kw+/hmp/HCbPIVYZg1n720j28221k2",
+	"yQ/9Jfk+I6J5yjR/frM59c5ekmn90l/NCdI7+0yg1y+fIRFnM8RT9Pr108cNd6zfX7umBX73jLCZnPeO",
+	"vnwQ9BaU2T/v1Rf4QY0kEs4EASQ4TfkkJgv1z5AzSZhU/8RJEtMQq3WPEv3G52+F2sSVM/HPUrXL3n8b",
+	"FVg20k/FyI4LM5aP4YQhkqY8Rf2XXz9CXz384h8HB3B05ls19EkY8kwd44wKmWL95VUPRxFV/8bxaarw",
+	"RVK1iymOBQl6ifPTVY8sMI0rx3P/i4el83lQOx977uXPDg83HGvQS7AQS55G9Vu/d/iX3//ve/d/jsI5",
+	"TnGoqE+AGJcIo5AvFpwh+63+WV0DpoyyGZAFtR4FI2QIGwrchd07vP9w04W7kPM7cypml86q3+Qf8slb",
+	"Ekq1pZOEvuIXBA6+fLZhSrAk0YksoUSEJRlKCgPXzsd88stVCyxy3n5ib7H2CnmX0JSIbdZAo1aTx1jI",
+	"12K77dlvnibexVqgqj1IySW/2G4q80nLkxQhT/SlUUkWwrsI8wNOU7yCbySWmUYili0U2OBQ0ku1Gn3q",
+	"mkbCMhzIaQA5WJeBN7OafAoXLgIHrNaB4yN4a1tq4EJLGT+/nRMGmCbV6EhIngi05OkFZbNjhCVacKGQ",
+	"dUVwivCc4OgAfUvlnGcSUel8GdNLIlDGJI2ROR1F1NvdqoUQ8g4vklg90+IJijgSCRX88vr/KH7x039N",
+	"VlUisJk6eaCgmEizmANBpKRsJo5SgiOgDbnw8Ds8fH84/Oq7g+Gbz4/sH8M3n//Mt5MFfvdUT2JXZv+s",
+	"QFrQyxj9PiPmsWJrVdgpg81mqIjqtEqQMCWygRmbG1dLR32S8MV359nh4YOQRvB/Yv7UY+ifBgESc75k",
+	"iLN4hRhfHvgOQVrCuY5H5gS2um39dWDX7t13FlH5hMl0Vd+ywlbNL4tLtrc7DOeYzYiXVuBQ8tRLIfAW",
+	"9CkiEtNYNCNoMwUqtkf9dFSQ70sLoUx++bBYBGWSzEgKI+J0pq99PXVSI8L+7PZh7sCeYT5QsS//bcj5",
+	"acovaUTS+n1ovlPcBaO4HQl4GhEmqcSITz7+ETPvV0LiVL5OYy9hSwnQp0nKl4KkCN4V8JOgMzak7Bgt",
+	"8AqFOE1X6BeMvJP/fYSTZPSX3/8Z9QVekKGgkiCcJEiJpQKAfnAAjMAucoQzOR9xGoUj78bWsQO7dt+Z",
+	"PqYCT2LyisvEyO4baX55/0/e4VDGK8QZ6Figa2EW5eKW2kZFruERqehNSmlCb66+DH7+wUvtXLlva8ms",
+	"tmcQd9rutgt51yse+m7ja0ri6IkS2+vwPVXP6vD3z2cvvkEJV0iZIsokB8AzelagZFr1d66TfyaQAYs6",
+	"SyFC4BnZjM16JcUHvp08ZZdU5hrFjQVbcgcSKlVbaC0CNgufPL65aJgQFqmXC9mwnURY0UT0WuqC4Yns",
+	"uSe5/kJPwpAk2yJOk8K3Haq3QO5inbuJsDsqtDFmszpyPsNsluFZbn3S6iX6XSjeAHk3txsK+MNzp0H7",
+	"g6vD2TqpyBhQeEzK0uSDdbJkk56rp14PNacpuaRkWacGm1A7cp5NOI8JZjvi/RwLY/HwC6o4ilIiBJpj",
+	"gTBDWL8boOWchnO0yIQEho4oQ5KrxySRjlzqLE6TjvSbJprQJbHQikXjVPrxWZzNNhN2593SuI10pLgE",
+	"V2l1ztkHE88ouyCRkbpW3bKH+qUalAMmaGRHNMOXBC2tRkrNStASCxTD4royWCSOtLpRMrUv26us78W+",
+	"YZg4cHcqBaKR3g2ViArEOIo5m5EUhZxN6SxLSbRRYMxXWllHcfUuq3DOwnvDPMQxfU+iV+Sd9FywH7C1",
+	"Krd+mXVKWcz6HNP4GZ81qWtSkkUi3akdRWYHmJumfNGIda2NYGzm/V4dcC4HNklqT6MGa9e04fckXr3i",
+	"DSofk9tsvi6hfJ+RDOBMDdULelNMY/ibcfkd/ObjbiLT1+enXIskNhzco/o3/NxwJT7hyIXofDJzKfoY",
+	"YZ5ilY7glIPTGkh8XgjUOI5fTHtHv1vPlEsQ/CGogvBcLuJf8mjVcFrvZMPDGpU3bwbFiPVdvFH7ID7k",
+	"Tae5wXoLOb0lRizIYkJSMadJe1nmef6Njz8upvgJUzpu5CeqmdLZFcuXSz6cgnnC6u2o/+rFq9MB0iaK",
+	"GpdfTPHL/Fwbh6YCCYmn0wCYTUSSmK8WhElk7sQ78ZSn+ivQpeWcinMmiBCUM1gr40iQkLMI6Q+PELkk",
+	"6QolJF1QeG0Yzkl4QSLj8VQfYiaWJBXo4eGDcza2LicxWkzxkLCUx2pZQwsqY2NklXYj8IpAWCKwXmQh",
+	"kahv1iwQZecMzzBlaEnlHL5Siv7g4Nx/eI0ikEJDBSYvrShUPlf4GfFMChoRhI2r7wjZz4Y4WlAW5I7e",
+	"I/DtBugvv/9zL9hCrEpJyNWRPuIRES8VXDPqE/Ffs0yQCNnXYdMiMNJF/WKpQJwdeIxpLbQ3Fzeq5xQ4",
+	"iFmC+TKYeqkVDLuNYN6l+KpA62nUzuvrHpD5rkE0bd5nDlZbKIWdqVZrtalNKwcCV7ulTu0Ofi0hKCIF",
+	"tr4mJ8ZAaL1i8z0peBVkWwvD3jTwlGDjlK9afleo/0Cpgl8cHjp+58GxEcSp1i9wFlGJYj4ztLzQSbSt",
+	"TqP1Qdnf9IVHx6/Ci16X9wh5lMXkKZvyOsCUNrEekstyfM7EHU0G4lUmHKdrbWJbzZFkk5iGfoa6gH0h",
+	"Pp0qPpbgmeKeHIVU0veECdSPqZCK5xlfow0DiTGYz+CLgU9lX2M+d1eRr8576BmjIU1w7NVqaeiXWC94",
+	"9GISVlwSX3z54Oc//8p3pBcm0Mn74JtMVryOwPzauUGe0QlJSeh7mV+kDS4lniZNv/8L96snCc/8v4tw",
+	"F8OHtWyUgeWMyELBXzgXg3CcEhytlEgjEEn4wu9ZhB/c4zlTkr+8/iFl1z+ixcc/CdAM1mOovdscluB1",
+	"fWr2VAMbYJZfoD4KL4StzrQM2E2wSJampMkWZoVNIJtUWIeCV5Tb2QRfnvYUUAvRyNJqu4Y+4xLsHOCx",
+	"Hbje/kbbfdKoVp8RwrZZ6oLIOfcs99d8WVrlEguQ8kikCH9frRcLkaWYhZrm5LZ8a+EujN2fSy4T928r",
+	"Tg7BWaaOWJKU4djLoJQodDIzV7ml3uucSNmcB/7ZYuT8HAq48UGojm/0WF+SJOWX28Gn/aalAwZLicP5",
+	"wkahthLV9HJP8i99ZAZncs7biahBb9KknodYkhnXhqnNK3pk397NNBWRmF6SlEQvmB+7I7xCGEU8zEAT",
+	"TThwzckKafaGNF9HYMNVYIzyEY8A5u99Ied6kKkkKXwPwR0pwTFYJZMYM4UJyzmNCQTcrYidZ3AMPyzU",
+	"3SpWjpaEXBAWCZCP5jymEV6JWlDPho2+JEI+xiu/mOa8py2kEmEbfQT76As+4RIHiJHo459iYv2mZjXG",
+	"4Do4Rngi1IkpbdodwMtECE5jSoR8hS/IY75kTbcxpamQsAwIRdRnv8ArFOPlNIvjFZoQJPEFYSjiS4b6",
+	"0l4hnL6zuUGrU5vSmDzH6cVN7DQ8pTPKXAMgXyr5iMs5Sb1USn/RaDHVsNEYOkYlUsAVr9BSnX+WtA/6",
+	"MtC5XfTflKSEheSbzOrGnndicomZfM2kz/dwogFlQTCz4WrTLFWnY264/QZSckkt169Dj31qhV6Qxo/R",
+	"IZqQKU+JRc4DbwCPkMbAupkmncGrEPSjwfllrhfVxScFrOqdFvcZ4gUBuG5/IJLK2A9FWRJtRyx9/FEf",
+	"ip3GEHWHhOfQXwLqOtQ4mOZcosNRyqy4WHuZmTXzWYdx1QVCHWf+ygiyFfGY0emURGia8oUx1cHbB2vC",
+	"hPcQYdFouxBzfP+LLz0yF3mHzn59Mrz/xZdWSFy3ckHfk1aRbGvUP/cczYj5+jYF01aYef0aJJ7E2k4q",
+	"jtDlah5f//DTDxeKNzP8079d//iesOsfA5Ty9wn/+EeiuNaUMiVRBuj6P96ThVJGkvj6Bxagy+v/nHz8",
+	"U8ovr39A+bcIo/f44vqH9xerAF3yeLIKEH/Prn9YwNO3lF3/ZzhH1//x07/h6Kf/GyCugJ9d/+gKrGph",
+	"WFyswGrzPuEhROplano6VJy+F/Te4wv8Hl6BWXpB7y1lZJilGHBHD0u9jMHkxLAk29bkY6Wtih4RY8qQ",
+	"JO/kMVrg9CJLECgwIHBUzCz3Dw+9wRS7i2suc63ctg4w/gG9Z/jjHy9wfSk+FOGS+GUabMU2K6zpkFPU",
+	"vyCJLIzwlu4MDmoBzYdr+XpEpjiLFdZozr4bn6/zKypEpqQmdXlaR9dfgGlcjdrqXEpMvXb/IHuaV3KZ",
+	"TbNimBHEXDHfJnTcIxKUp/34h+sfRczRWxIxHGoM2hy0s16IsFtR/HSoeGRlMzeTK3I26izzwWa7o2WL",
+	"OY40k75nVHhYU66abaGjeQ1AXOLYr5gvMFuZ8xBogWWokWFKYx0miXAct/HCwALtTM37fOlIaLWwg71o",
+	"pZ+GorldvtFavcMSuv1rGjsJ99tL6p5o+QaxtWbXzyXFTiVQFxTNebcTYM6sklDGM5yGc3oJJgFHNxXk",
+	"7SKTfOBwjCjFUyUxmCDW77RhB8c9nYwYZdpPqdmZWqgZeI20AErOmcm22FJqsNM3++5PrHM9jEl6oe2P",
+	"2pOjBPcBMpYpgQgO55b/NqpbTU6G2jqab0Bvl+FEzHmzrO/ntyFmnNEQxwhCxYmJ18cQ5zhX11eWqAVB",
+	"k5UkAvVfv/p6+POB4stmgjMQe/1KgvuGF6UivKohUkOU5ryJQiiKZeM36/iVpOTy1+ZrX/AcuaQ8E0jb",
+	"c9Q0x+g9SbmAaAvpGmL8PgEF5TtrlhHkYtkxyrsxm3Z2UD3Q/O+2QOLnvJOUK8XcZyYrG6KmPGMRwopb",
+	"kgjxFEFUiQbrjTcYzjFlT5nEoQckn0CURHEHREDsxCLJpE4cKbh17jhtCLLdQYwondFZtlhgzfuq7DUp",
+	"ErY3GAyMhODuueUV2enrHtqm+1E3Qxl6kqnXR6cpnmWk1Y3MvVjh0aY9SJJHIJnfDCDCMy+ebMTTvSPS",
+	"pgvQBQsmpkLFFqwDAmrThY9nPLKPkHDqIQgk51id1aW2gk8IYYoihySOjTJKGV0oPnm4URotZvdt0BZ9",
+	"uLEbur2ZZnu/sBEBnOSrWtUCzmLK8gwmC5glH+4SU/A3KLqNUURCkJcO2jgGE55kcZ6X5IFNXQmiVYhP",
+	"jX5c7eoPNp5gdWrrrvYF06EWW8o70YKyJ015LW4W3r/+0/m5ePP5P9l/nJ8f2H960/Jg5G92K+XgAFwl",
+	"EfDN1Zf+LEAd/VEm+c6sDw/X5kl/cdgc8FQGwsfa8iHyAB0H9ownCOwrPJMoojhMqaQhOKzq2dxv+r+w",
+	"udzDN1eHwZf3Ptgng1/8bIsIArv5wL1P9wrWAc6rHKo9oPFU57n5gyjArwBQR9nsCC3nBEwNhbQEQ4Dz",
+	"2+TL+Zn1/ozI6yiXGxTjDwagM/bU66VQ/JaRJTFJP0MKsRBUmmje9lYWH9RujG1ptow3hejBqjwWJMKT",
+	"WIMrwijlMbFhaaYgQaNbKGsZ6Him382/eqTtkDd0wZRiBQsscIJk8lD8AjP0GZS9KtVF+dDk1IRd6Le2",
+	"lQl0OMTpzinKQY+R5elNMpxLQkJlOeXR1+0egi6NGLPlGSQ32HxexGErBtJQy2FtqZ1TrZo/Uuue0tBr",
+	"1ACNuXhB4byNbgA52BpiUT/iMf/pvy4w4uhydfnxTz/9YBwu2gJy/eNAfcwZceyyN7cN1vew3k64uzmw",
+	"VRAJn9rwg1U9fKQvCEF64IOtgxT8oR0tYyw2jk4uaURYSFoe9xP7+tYOnjpXEyLbjg8u2gj05ZU8/fiH",
+	"F45zF0sc81lGcu8BOEEydsGM271R5PeE4JaFoYiKJMYrEIoONtJ21iSoMKcu3t5jT+qbAl8UaGr6etxA",
+	"nFJmpawJhAdNISfbBLOgfk5C+GDPPqltfVBgOzN+KMKiTj1Q1tT9yJ+UnXty7HsCzTM2K0W6HDQUpqnG",
+	"qNQdqFSC2OoYrxUxWWP72zagpTCGO4hHlQQmkZA0jpGSN8TN414qWFYiGIFbVLLmurtRKIu1ueTQXmYa",
+	"XuJcdUPkhNihjO1497rgl081sMRW5ClFkazZ7hOHTfkYMI1XKEk5nw75dGjlFGHsi8b2ZCodOiTNU5Jn",
+	"ncVWTbWcK83BjozgfXRJUjqlRGhGH1MhPVZOMfArhBFeiTUYr/dWbMW/izrig1L6uKWrQWmA7d+VRMhm",
+	"94I+EjCYGgBSoxdH5t6F8G+j2eDZxsLs1BitJvzIxgobacpTzzW8YAQRJnVCqVLscUwjBHV/DtwsynWi",
+	"k1PLyCOXUiYkZmGTh9apIrsm97y9i7Ww0HkjsIy5H6mXTEngIj0WNo9tobL1aoi251kya1bqu62Xbnqp",
+	"z6MX+ZJfzyibxWSYCRM0dqw9kClJYhwSgTB69eLVqSl4zEJygM6KKnqAPVSYNOCDLbJha3boqCF17wzc",
+	"pl9DyuujOY5jYvRpj0hhNDXgwSmdzWWeHmcKrzQkZR/p5GeddLEi8gC9mpNzZizLubEm5PyCEsi+JvIY",
+	"TSmjYq7tIOPTF2ev0AgndHR5b2SGGi2meKyTldcUtdwmZaRSCdKIqibTo5zg8SbYbBJam21+Ei/xSiCZ",
+	"ZmSz49kdqVjspgJQ7t12WyrOTbXupFycO2DNslA2LBy2KiqlzYQdl4zrtsqdry7TWmtIuWx3SGgim4oq",
+	"bq7aUFFRW1j4Sp9sXl9+8vXIBxw2Vz/aKXkmpFFX1ema3G37tm3vZHTecItrYrSSOWdNrLwxSWBdlTub",
+	"+wWUUkFEQzTQFonp25XCghEc70tZpXLM0OqGgxIcFiUJSpbpasG9ljC/S1x0yJnwxgM90g+sY0uSdCGO",
+	"dWWzCQHu0eC9KaPZlq4+sg/fY7Pdy+MxrrjmwMn489tyMlqsqYSdB2vQqDKhu/bPFe/rD4Zv/sG7/CWZ",
+	"COozbD8j+JIgskjk6gCdaFkeJdo7FHEwbQlCjpHCIqM5TmkcIyoRThVsANwiLNCES7F9tYJ2eGIh14cc",
+	"TU7MHWj8nAu5JXHcN8XeyeO3tZNuja8tJ1G1KAWH2umD20TG9Jw71d+s30yJaDzw+dgP2hRJr9/ozSIQ",
+	"ytilC25AxIBYUhnOEWfHKHICCRhnpKRzbSIqn36sgguCRbaIU6q2ztZ1h4M3bcMemoFL1+33GDv4ksUc",
+	"+8oLYJmbZuxbpk6T3obSFSNFgIMGQ8nm+sPV0lCSxrn/IMRMMVk7Ncg2LSsNgu66l+AJY2nZtjeG+aht",
+	"d4z2RlcT+r3O5loe45cQqlz7ukXteiiLvt3GXXB3F2FKnx4B+ARokkl3OWDHgMC/iMREh7jXqiamGWMa",
+	"RwwI5vUTtyv4nFNx92ab0eg05VMa+wo26Fq4fqVKM/HmrjHmhdNGrWDPapE/3IeyC4+lzZQG2qwR2Be9",
+	"7kuvZ/Gx4xtFfdsbYmBrC+Ru2caK7NvHVzZX8PIHKJYExq3jcoy5sxyeU4lntAffDINQKc1b5w/ZqpyA",
+	"4bjE3I7QWZJe/3AZEsQnkA/77z/9G4nY9Y8XAYK+HdBmIje7wVS6OKCSX2Kic2LMiz7d0khObpJJqyqe",
+	"5e+0/lYv5kkWExK9AJ/bthXzbpjjXprZHc5fBNS3nW0DUHNaskFnqNOWNSrjz/7X9lpjlTLtrmiZwIed",
+	"VeLy7VfcL/oBwnHMlyRSst00VUQEQvR1jI0uftZ/dHaqnw0xC4mQPNUON6/4fFje4lzKRByNRo4Y3T8C",
+	"+ffzBnmvEKjvewRqh5RU77k66y+ORqPNji/niJvJx9k6M5LtqCUyoX4FhhrGXDSYk8px3btaQ29ZY/Me",
+	"Db8gO9qrO4zH869MJo94RHZb3NbOAI/rqnFZT2wN3PrNc5ngTM5fp7SOrebZ0WgkuUxGJOGLo7/8/s/a",
+	"1wRBDSkUmvOByvep9VHUPWSvXz5FWCCM/sdL8JUECKMIS3xEF3hGRgmbHU+wIF8+RK9fPvPCYUNTrl9i",
+	"QR7cR/pxoLPfVglls6J/DE4SNFmhOWabS3yaaQL3kPKd1c/6A3h/p9y/6ZPTp4rXq/MKjEIbSzrU7BuJ",
+	"lZBkkefr4RlhEQbh4NF7Aj0acgGBEnFwzs7ZI84uCYNcnKNzNkQau4bQ7MwpjiygsRzKWERSNLa+QT2t",
+	"GF3pf3wYK20uJWhc/EDBmX/OkKfpaH98kbH3+GI8sJX6oQepWoZOgytqM4c4TSkRaPxuWNRwHh+hsSb3",
+	"Y9THbMUZGQRorA5ZbSlUfFs/MZXnhpSplWSCpDDlWHdW00evO6sd6Z905y390xjZWtGTlZPnSt/rpcV4",
+	"pXPmSyU1I77Aera+uY2xrUg8Ng/hnvKzzJ8OwGNra3mCpZEvGbTcKM6jONYEp3kWkN6ITbV1Uja5PFby",
+	"oTMkFVBbzIKKAaCiBPZDfQ0QAAEWTtsmFY2b+rKObRi90FEDYwXZYxjn25QqKbV0M/Y0ra/aeKR1HxFi",
+	"fN3m4WcCPTp7+bXplafPWm1+/Juh+n0I9HyM5gRHJNVe6piGhAlShDv1nrw+fTa8d3DfCYToKURSSNUL",
+	"epckFaZZ6sHhwSGoEQlhOKG9o96Dg8ODB9oqNAeKZ6/NOOO15sR9OVvazgf3lzETExTlTnzMIlPvVpEy",
+	"UQQwKLVASTZQTJxfkpQwqiFDX5IBASTAhGVredoeLbaMZ7lXiy67yJfMfM5juAU9/yBAgqPUaXaLIk50",
+	"VGdKLgmO0XLOYUTOyAF6weIVwmhJ8EURrQCVZKZQ8ruvngydtrJ4oWjoyP4CcJ5yKWMSQRxNGFOiTsRs",
+	"oS85Hy4wWw1tMwGQ3HIceBopNQiWS1LbUCVX7G2t/4Z+wtv1EfY1Av5QpvPQOLLS1vj+4X1PKAL0xSHR",
+	"MYo5v8gRUN/BgfawGluhf1H5FE57YyXBGaGsd2Lr/Zq7JKlQyK8hLzQ0SwEXFWZW3f8EKyVOsStdQvVN",
+	"0HNpbe/I1vZVs1Whf+SO7qJC9bYUYpvT/J/uJ/u5t1Inu5teWBd3c6boGkaMLD33Ab0OLXbbTDKe5mHV",
+	"/v5Lg27ubtVMwF7rQPgAGVMb0CxAcTBdAHdQ/xqaQLhA/+W+DT+oT+oYDGCwMjBh0/b2AQwlmb8VMDxc",
+	"3weLChviGR2XArMWeGU7YXUBNC9JRMhCXbkpjF4DnZ1BIJPzke1nBJueNXWptXFjSq+G3rPABdAkk5Iz",
+	"IN92nONSt88Z126fsW2zOa6DwDMqpNu8VNtnS1dxuBUY3KSeUqmL6qZQPz2iX4j3xMDm/abywxIBgmA8",
+	"/UDfKE+VENMB4DwxVZGLFl75tHB5IWZ5xzYQ3fovEsKePkaPOGMk3J205KbbUVnjcCCsDAFnBKfh/Hn5",
+	"ZSVtmbacAqyKVYdVIfhqE3LhwBtSJggTVNJLpRJgdHH9/yIwhCqCihl6+vEPL8AOpEb6PiMQ62/kxO9N",
+	"4R0NS9Um1zVlr7qub16/OkMPTJCpXt5Fit+auFmoON80s7EPO4Bc6PGPfnuofa/3/Xr8lXfEmC6oLA2Z",
+	"wxSE+uF3urqC7ZJt/vJE6r+5Q5ws1WzoDiefYxnOlUxahtIATYiQptAKKFDdsH4F4gAOH/9wdv3vjn+D",
+	"TxGOY6+O7mCgVRDboSDNO0sq9Vyxvg+N9P0EsD9K8VIRn4K15+qg0wypGHdo2suPEU9L/ZKcV9RQY9R/",
+	"eO9wcAwMzMgEivpQYXqY66Dj3EmoeLGJNC4TiV8R6bTNvSE4rgO3elfOBoJe7LQLCPlW6eWYOaPmcrrS",
+	"EvpGxCCJ1I06tqLOG4ip7mkQpkQWeZGVdeRES+nABYWxqcVlYWodBXUMpfcrToWT4W/XNvYHj8saEB/h",
+	"vPluZbt3v/KgQbw+y5si5EVJTakIK2kelaTLCQn5ApIZTGcc9A2XRWuFI20bmfAoD3Bx+40jHZpUGrHv",
+	"ahdFUXsr3OrpFQics5TgcK7mkQMYVosPUkm66ITlg4CJqcEGUWoUC+T1nPUd8mHeG5J3VEgxBsIBqauF",
+	"ES8fqzA3lMdwSNAy5Ww2NB+MBwfoiSY0gUP0qgqNVsEe3jv0kSGtD1YoUffqSq2hdCuVpTsi+Jz4qF5h",
+	"vVAw0WdkOXBsdJnQiTPaDgdLOiNy+Agse+Wpq+jxoQPDh6aNJQq6qwSrvZZeWfVXRD4nvVs/edswsQtO",
+	"YxU6jUxqVHAm0BQ5PfTyfCOfDbbVuZbMvZXjHRmdZJ1WoPTC56unxYt3KIJWujJ3qxjqrsqoOJIA8ThS",
+	"Qmhn4mdVF6TENnNW2vliZUlqlxc7urL65gfN9mLiC71+aQ3GDw+/gqzQoTE2DHXu1cCtMQBuDhav0BKv",
+	"IJzU6The8AUb0olzvle3Orxmav85fK16bew/+qNujIF6LC0WVxV1EMJuditBCxHIaWvdLAXVI2GHb67u",
+	"BQ8PP2yS0BZk5CZtmdCY8jXookLPV05Fnn2w00oNo13tf6ZQUhfXr4fSFLZEiz8TOdQeI2j8Y3vMfmZK",
+	"wFuSLG6OraVES7HOdD8jTP1Ayqm5+7LVlqMgbln2KW+xgWgzsrTdbEWRRcz4shubL6QsmxYFbu9cJXSR",
+	"SIn/ppRVkdM80FIZj0HBFkhIntguTDeHlBzmSqS8CiWX/IK8UDB6VoBoh0zb2Bx82e31MuHwZhsenJdV",
+	"WJLUYiPiWTd2H8WgFC/SHahL+Iv4FC2oDqnfnryvkZn2c/hbGu3ybozdCUvP6GUuj4rAFiDsTEh67gSK",
+	"dEhj7UijK/Ovp9GHzVhUnF8bxnS2H6A1ueiLVX4cSkx7qEvLGrVcc6bBvmSU/MzWCimb2i5XxBIoM9BS",
+	"Jh047eZ1gaItO9XLOVnU5c/HVOBJTF7Zggfdc1Fnhhv7Pf2t2qfTYx+LwilBl5x2Iia9ylJvp3g+naK+",
+	"CTiynFD7XHRARR5msiNc+m11Eqe62CG08i8KizCUsbAocQ2WVDDMgX9B9x6y1cDy9+owAePnELEn6aYc",
+	"y9kg3RhjsFKroshqV8UhKfRPkk5Ijdqye8HELu0YpURmKRMmYsIGZEIMk46l1EGgEFNhokBvTq0hSjUs",
+	"6nz65WFTCHSP2Pupy8AvmA5H8+B+9/JwIxVgNugQcD/3XRTwUkCRh1BxXVrtRhBT5Lw2C2R5AvfdSWNF",
+	"y/tubVdm/xDHsCAs6y584ZHrIC3ime2MpulCwYZ12/udPabcFAMfXV2k+O2HtqELtoY43PPfRAAD44wc",
+	"OSY0HRt8rFWXJRWkHOms0yya1pInXBYLsnkoTGdy7pqOskPIwxduyMP9jSEPDRPw6VSQhhkON3SsuMso",
+	"Cm8HjHV9427Y/c3jPdLhY0qhKGEKmtgKud34NhQCfyaqk9QL/ga5y5WmNgQ+B1hLRSxd8FAR++jAJEIc",
+	"pQT7tBrfPopXRv+S4re9koZSpUVuz5ShETbakSRPyRwPYdoSc7ctRHSnYO8rlNUtC7QX0jH4mk4v7t3n",
+	"U5VtH1tCqx3kdsF1dJXXrfwwMnDjCdRoNXmw8T1fqaio1xyFcQIL0nXsbQO7KO+yY9U9RpaiEhtTV+Is",
+	"+ukhiQ/+dtcYtkgGtHmWnXRd8SDC7ekiXhRei4udJFLo+0PYDnpsgmdEOWUqMvE6wqYGql2qJwJUVZtT",
+	"vxOGLlMqyVoxdTOuacJ8l6jmx4+XsK47Q4+i9F6t8tg2qbxmmDd/lyiir7DAkLyRDhxKgJZzGs7dRCNU",
+	"JNBqLNkfYhiZbFe43wi+ptuYKbu2HxtQtbNZK6C61/n0Zo9rHKG2W1IHWr/OPaiUM3Ej6VHfxDAq6qon",
+	"DgwJhp+cxluDHeX41tBlU5+NR2etOP4rIh1g2RMdaHdl3V3XieWD7gUBT5QCZUKpe33GrekmwhIP7kC3",
+	"2szEyucG/Gur23ftgLe2wsAfUmPfPLMA59of985Xu64QWq3ObYa/a4Z724h2RkxzHWP9tHY5CK/WRRUh",
+	"seIWKd6oKNjyyYH8WaXQ2+1IklUnsgZGiFPUJs1KYdh7/kK39dLPHtPoxoJ3jfVv/sYRRZ9Q7hzWtwP1",
+	"PlIC56hkB4s+naGL9TcPUyK0FNAUSAfwWOoq+PeS/v5E5y8XUbkIDutO0t/L9+Vz+N5mFrxxJ98GVHj7",
+	"Wd4kH94t/gHNREo5xbQz7qejAIrGKBa9LQSZYFkdZ+dE2DmpTjsDi/Ekukplo7f3lXlnVyv7NsXPru4+",
+	"j1hnxlmv2hd/b141y9buxo9m4FE73XVNJRFns040uzguhp9WYt5aetnNo7oO54+pAbV+rwaVUun1W7am",
+	"NAtAej3dZBVo00iuHUCgpteUkntBd7xLjwhUoZIV40iLjFwr598o0hMSc8N5Hb5eQynX29cPOqhr+YnI",
+	"8rdmVTJiemD1JiUIQiSIT3C/GdRaQWBNQPYZnbEXmdwyEPvY9Mm0jdbCmOBUC393kyBbRHVPdfCUyAPM",
+	"bxAhWz+qp/vKiS73GfskEqLz7P0bXKvRu7o5Im+LwQaE9TQZzIvzb9lk8IxIcc4g8NrbaXC7FoN3iB9W",
+	"bzG1ttzaCcdKvRGeopW7qhXOxpsVz5OpJKn/xMZGXSYRun94H42vzt3mhec9XUzlwzgoleSa8zgy5UMb",
+	"ukL2xyThi+/UfQToC7SgLJNEDNQtswgRCqr5OOQRGaO+oO9QRGfgeTERVuesFiqu6626nQfHB+gEQXUG",
+	"2+qwVmxG127Q86hL0QAmoRJsTKaGwk7pVM6dkQITImlV78omAztTqWjNYoqHMZ9RZjX2cZ7/nmOJbQRG",
+	"mIQzh6gQX4kITadcVNwXQfQ0nfy0yGKAsIELPwTfHTf8WtMjDORNSJLkWGAsC06v2BQMDU7o+M4Y3xTI",
+	"18BNs8mCdhwisWUUgWnQcLuqkq/5pgfK4NFlXn6xiLwxmGsD6Yz1VhvpbChCN97PsmaVQm09KCrc94Tv",
+	"DY7BLVpZFtItNVvGnHqAqlqGe13pkv17oMudc/auKpyafg96vnojFF2LKBNE5FXmzSFbW94WRbM2+KtM",
+	"wxYyLXuPq/czgrYqa22I0KHlGZ+1MyJ2F/L+5k4rb0ZUPmEy7bq8igmVJQwkh66idCut5AQJs1TBG1wu",
+	"ivmsMUa3GfAMWsAQOwY8tIVBAh3i2liyn5g379zIapradQccrxMkObp/iMxh7Ak0UhISJiH4xc60O2zo",
+	"AToAjrU5rgJhNMHhxSzlmRL5YVLoPKFEIJ3VWu2nCLoiZYb9aTcMdAIItNzuIIYW22MiBrqnBmd5O7gD",
+	"9G1R7UcXkJNF0CJJ0UzpYJidM6Oh5VXzbOtA4wxyW8zVmguCXfQfUYRX4gC9YMTs8JxhyHiiC3Jkcr1N",
+	"qUrdiQ6cyLoVXZDnv+dB4nnzhK98SoFr3TaQ7Pe/dsiFLcb46aK51Xx3FVn8GS/quTd9XMr/2qu4rrcC",
+	"hVI9HYw/E4BeuyBSxtYKU5ZQjq70P9ZF+uXyVdP9Ht7B/XZWME53AQUByyFld0G7NkcOPTF31Y4JOnc7",
+	"cjukei/5sXlh95t+N5Q4LV917tSYUIZBtKuhkO+GDX0LkJApwYsaCj/SCxg+piLhglpsbkbUoPebof3o",
+	"7NcnW/Yl3TsRsGePMLJdX11YRH2MJE7tcgZ/1bDplLddK6Q9dd67QxHNKYjarfTunEMXpOxFQtwCoQL1",
+	"rX2Qp9ZkONhdPDMFNPcon51AH6hSmWiDhTqAquhOYcqTRLrtDwRZCckTYWuCDYoEjXOGY8HRnC8rFajB",
+	"S8RMBly9xi8tWg3ZesTqt4eHX1WK+uqXhvqV8aBZQLrFwrp3EwbgIsomiD/OSy/rRhpQUsOk0FSKRHeB",
+	"G091EoXgC6LEXskBUvIeRSVhvy/y0oQOuJhWUrtgTN0zu44kjq6KP1qV01pXOt7jxv02Lw7d52kO43nJ",
+	"6EEnBd/NaGWU0zbCOrbe4Exvxs48gRru2XdWlqt23QqUhjGfra+tgmnc2lC2Jqc9bzUudHhT3mCccfkd",
+	"/PamRe2MJ+9wKJXCTxO3mVlTdQzJm0p1QDffjdNBywBATdCEsUB4wjNpeo1gxLikIUE0alqAgoOmFTQU",
+	"C7mJAfLvLjrQQGeDVfOWYgQtfMR81lmfCo8CDnYfEBYU45jzBfhhlnPCbiBOYRrv2RBqqczoiq5X7Ut3",
+	"uU+Pqp7nORECN8duLPTjTkRiRvS9mTFt4LZAkry7g+tq4Dn75DSaX65nNOadu6QmsISuC3jpfXVUy286",
+	"9ZnnrEeWpijlccnVeYsaVQsIGF1lgqSQzznFTipPt6Cs57hxlKtXPXxJFvzS1KLQm/pM6FAGU9JRXUW1",
+	"Zh+LdO6EY101AWCfiXNmS78elwdl5J10q4FOVkWoDKS7EBxB77+8oiPoj0TRz3M2zg94bFK1tJlfJ2vZ",
+	"toEeNpO7EXThx7wron77nOn1QT06UGJSzIRu53yATFnXI4Shai00tKW6xW2uvtrgSHfac9Z/ePhwEJhE",
+	"pAVln0Ef3aKFTiWUCDY2FCSejgeBXah9udCcBT9nwiKN9SdUQgrshdhQ1oa5SCwIdN8emw5A+ft5nAG8",
+	"KBCVtuWWYthwDnqIxRSPB3BHJ6dPba/lhg478HTIuBziOOZLEo0HR3k2jq1QXhRTTkgquDdWCtKQNGF7",
+	"PsV70vmfT7FOqdo1zwm+duEfnF0TQlili3I3VTUEKQDyM29d4X7MhaxWZK1h9r4U8Rq11FT9k6WUmYdQ",
+	"PsHhHM1SzKRJzzMV44FDAXoaWoX6Y/XT0Lw7DpD+2/a/G+QNyZsolS6UGmMhTeDLEGgICjFTpGdCUEQW",
+	"XBr/IhDwCrpBWxT4CBpibUe9tEXuoTdS0eLeSx7vrZuDO8OtRydqiWmd6FN4kBlZavkE9ZniHdB3xtzH",
+	"oLs0xhyvYS7dGHGRyBWKqZBmPpeB7wuJW1SurdeP+FurX0sYnsQk2mMdW6dKrsbNjYUb7i4yTRuMoNiQ",
+	"+fd6+PjGvNPa+kZap7rqoc+kNtE32IVCLMmMwy/bjPrIfuazqfE0Mt4NCPgGmTgMs9SQeSSpjEkAunGA",
+	"Pv7x+kcRc/SWRAyH1z8GSCRU8MvrH9B7hj/+8QIrmk6FyCiboQmPVscoxEI3ZSzq/UJkKp0xDp0JMUpw",
+	"KimOkY47xwpGxNblfu+3Kvf7tQ7apwJFeIX6TzKFpaPTFM8yMkCcBSDYcwF17yMsCeonMWZMLVQJnaYo",
+	"niKQ/vVNUwi79HDsSMPDxiXqOC1daS+Ms0hHH/lX3NLU2mINf3fFhTfjjUJ5fy14kpsbDdnoinICLfpM",
+	"2GHBGRXGJL2oxNAFaEpjk5cBOTszsN5bkuoQNg9ZdZ4e6H936sD1+Tn1ge5J4tKD30novtlXA7eNUjzt",
+	"JCLpWyXfmJIQxsvRx3r4wU2uvYXc5OGRoyv9jw3BYc6d7xVNGwOh4WlXJmNz7Lmx2HZhwVLicL4gugbG",
+	"3SHg5kgcgyZr6krplPFPC1dvF1oQFqZ/TZddD61r8hhhSG808kVgqrfoCUEJ10oZuaSVTOXbx+zdi1bf",
+	"ACi9HMRUJv40yEkAl6dtF+o7pehE3dZftgSeKehAnBFtfYV0KtMUlvlWoWDXyKo3gRx77zeCHYco3jn8",
+	"vE5ijiP94km+sLX0bZHFkiqtZKQk5yEEW+9aDwMSw1oFvZYVe/hutxIYXcs3zqk1NdCSHGTR/MVOUAJG",
+	"QxhFPMyg6U3/9PHXAXr84tFvAvSbZ2e/CdCLx6/Uf84CdPrNrwL0z6dPfqUN1+rYbFKF0wxDH8paoWmB",
+	"3w2V6jqcrKQ60fv3D+8fHn715S2R3QJ1RlfFHxuivh7D714Y32zsB4tfN6b8BZAw5gCCDqE3NI1xiVZE",
+	"GurVAX8L1ketbz6QKvf4h9E/dBKrbkG2aLqCFiSiWMOlYHQ6JQYuQZrUK8h7fy+xQFmis3fOWR8CnMYu",
+	"GieR9rUJQA8TJ94fe0Lgj5zLsKGodxA0bw/kFqPmXTD8q5HN/Z4hlxDsLzBkA2kKFVObQk0cR+9riNED",
+	"qwVKUsqkdrlDBlyBDSEW5Mh6wePc5AahE/iCDBVQQ2qa0H7omMxwDBY584MFKHDF62gLC3I2Iz7Cq7ya",
+	"W5JyDo5nOxPYPBXeYWPpNPoiOrHUCt7QUtg8YzPUB4U7QEtMYYSpLvaR8kscB4UcNtCS/MPDr5DxaNUr",
+	"YObq8alezSPnaPco4Xpma6Bfzl0HYNAlUWfdDcvDu3fSj3jMf/qvC4w4ulxdfvzTTz8Qdv0jwkiQt4tM",
+	"Xv84KPETuKE5Fvp+uL5Hjdl/Nbr4DRAS/CNifvci9qleyN+4inYKQQja7KaQIXBnUFxbEQTFzXMSQxcE",
+	"9eH6RNFi0FCMGxnu7M3fRNK0ZoY2Pq+X+bt36BUtL6XztmZmh52Ufga7ziVJbVXenGIJykJiJTwNpwHi",
+	"ceSLF/7bJVz5YY+u7D9bmJJfFnaxPROYAsbWA0tXxmUfpEBDrb9ixuYXZFP3DpuE2PVFW24AdwIqTN09",
+	"v9SVrj4VdumTZzux34gLkNxCziKjD0hu2w1aRnq3Ru5c1bh7mHiFL4jSXW/sfrlpV7h7f61d4dpBu9H2",
+	"8iT+DhQafKHA2UidhnyD/johU56a1l10YTvw2i4dtyoACiIVkovNbBbeP7Ov7/2+ytM12ZfN867jLESx",
+	"zbuNndjkjq1fyr58s577uG0UbgcS2uXQJWQYd63sCkDsx9syKsFwIuZcttHM9FnlH9zS3Zj5miKkXlnj",
+	"m7XEpURkMfgCLklKpytTUYtCZsEchXNMWde4HWEar1B+lqhfNQEOqjFVJoMT8lL06mBhiApEmcTh3Spn",
+	"b7YGn9FVhFcf2lJ889Utg1AjepvnXalYEYa6hWZUJ44HM85oiGP0z2cvvrlr7cqLRkpkKYV95lGfZd0q",
+	"wqt2voGGKND2AKarvK5NIq0Al/PFLcGXM2OTjRvy0/gUmXZYEIwMredKdWw7YS2/5ku0wGyFQirpe8J0",
+	"nUQ1lfSEfeYJVrqdqC6rUE5w+sToTxvx0vT8uAXJsjLTLQmVlYQopQB4xIeNSS251LBnwdJzHftqQWQn",
+	"uZO4v5bA0L04+VJXpPKl9d4YNlpIlJC0ul6EPEnoK/1Wp2Z9yB3Ek5ichTzRP5UP/DTfmjDO4DgmKVrg",
+	"FUoyqauk6lhI2ATwO+shqPUPrVYZ2bIOszmClu6EoLa5tg4GfR02rE+LlzpJXQz2RIHyxGbhk3ShiBrs",
+	"oXoHsMVtwFJPsscycFD+UTfLDHEKLTGkPVOkQQFxFpJjXTRMCXagWFBhENt086ASYXHOxieZnPOUvsc6",
+	"QuaXBKckhZou3/3l938eHyB9uZColFSBNSWQgAydRY4RNquAez1nC8zwDNL59bmboptNNVxto9a5msxk",
+	"zPMUVdLZQQppLCKXg/B+SLgd/m4KyJVnj9ZiV1CI9ab8g5hDGMmcCgCPLnvOOXUDdkCV1vR7dAX/N14z",
+	"fkH2kHduZuiqRIevIF0JRvfE6AtS3ui1g5R3w1O6YPBqwBIooD6V5Up2CEuAvcENoETNStJLe99ZGveO",
+	"eiOgl2bIK3uXeXs4ddelToPC/cn2cXF+yttwfHjz4f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

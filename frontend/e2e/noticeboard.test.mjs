@@ -215,6 +215,21 @@ if (skip) {
         await page.getByText(/ještě nevisí zákonných 15 dní/).waitFor()
         await assertAccessible(page, 'clerk detail posted')
 
+        // The certificate of posting: the real posting time, "still hangs", printable on A4
+        // without the app around it.
+        await page.getByRole('link', { name: 'Doložka o vyvěšení' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Doložka o vyvěšení a sejmutí písemnosti' }).waitFor()
+        await page.getByRole('row', { name: /Sejmuto dne dosud visí/ }).waitFor()
+        await page.getByText(/Písemnost se považuje za doručenou dnem/).waitFor()
+        await page.getByRole('rowheader', { name: 'uzavirka.pdf' }).waitFor()
+        await assertAccessible(page, 'certificate of posting')
+        await page.emulateMedia({ media: 'print' })
+        assert.ok(!(await page.locator('header.epom-header').isVisible()), 'no app header on paper')
+        assert.ok(!(await page.getByRole('button', { name: 'Vytisknout' }).isVisible()), 'no buttons on paper')
+        await screenshot(page, 'nb-certificate-print')
+        await page.emulateMedia({ media: 'screen' })
+        await page.getByRole('button', { name: 'Vytisknout' }).waitFor()
+
         await page.goto(`${baseURL}/o/liberec/uredni-deska`)
         await page.getByRole('link', { name: title }).click()
         await page.getByText('Oznamujeme uzavírku silnice.').waitFor()

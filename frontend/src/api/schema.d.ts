@@ -1051,6 +1051,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant}/noticeboard/notices/{noticeId}/certificate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The certificate of posting (doložka o vyvěšení a sejmutí) of a notice that has hung on the board
+         * @description What the clerk prints and files with the case: the real posting and take-down times, the legal dates, the documents by their SHA-256 and the days of the proof of posting that contain the notice. A notice that never hung (draft, waiting for approval, scheduled) is a 409 problem.
+         */
+        get: operations["getNoticePostingCertificate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant}/noticeboard/subscribers": {
         parameters: {
             query?: never;
@@ -1976,6 +2000,78 @@ export interface components {
             contentSha256: string;
             /** @description The canonical JSON exactly as hashed: SHA-256 of these bytes (UTF-8) is contentSha256. */
             content: string;
+        };
+        /** @description The certificate of posting and take-down (doložka o vyvěšení a sejmutí) of one notice. */
+        PostingCertificate: {
+            municipality: {
+                /** @description The municipality's display name. */
+                name: string;
+                /** @description IČO from the catalogue; absent when unknown. */
+                ico?: string;
+            };
+            /** Format: uuid */
+            noticeId: string;
+            title: string;
+            category: components["schemas"]["NoticeCategory"];
+            /** @enum {string} */
+            origin: "own" | "other";
+            /** @description The body that issued the notice when it is not the municipality. */
+            originName: string;
+            /** @description Číslo jednací. */
+            referenceNumber: string;
+            /** @description Spisová značka. */
+            fileMark: string;
+            /** @description How many revisions hung on the board. */
+            revisionCount: number;
+            /**
+             * Format: date-time
+             * @description When it really went up (vyvěšeno).
+             */
+            postedAt: string;
+            /**
+             * Format: date-time
+             * @description When it really came down (sejmuto); absent while it still hangs.
+             */
+            takenDownAt?: string;
+            /** @description Why it was taken down early. */
+            takeDownReason?: string;
+            /**
+             * Format: date-time
+             * @description The planned end; absent means until further notice.
+             */
+            relevantUntil?: string;
+            /**
+             * Format: date
+             * @description The day of delivery by public notice (see Notice.deliveredOn).
+             */
+            deliveredOn: string;
+            deliveredOnRestDay?: string;
+            /** Format: date */
+            earliestTakeDownOn: string;
+            attachments: components["schemas"]["PostingCertificateAttachment"][];
+            evidence: components["schemas"]["PostingEvidence"];
+            /** Format: date-time */
+            issuedAt: string;
+        };
+        PostingCertificateAttachment: {
+            name: string;
+            /** Format: int64 */
+            size: number;
+            /** @description Hex SHA-256 of the content. */
+            sha256: string;
+        };
+        /** @description The daily proof-of-posting snapshots that contain the notice. */
+        PostingEvidence: {
+            /** @description How many daily snapshots contain the notice. */
+            days: number;
+            /** Format: date */
+            firstDay?: string;
+            /** Format: date */
+            lastDay?: string;
+            /** @description The chain hash of the last snapshot that contains the notice. */
+            latestHash?: string;
+            /** @description The whole snapshot chain verifies (see listNoticeboardSnapshots). */
+            chainIntact: boolean;
         };
         NoticeboardSubscribers: {
             /** @description Confirmed subscriptions that have not been cancelled. */
@@ -3581,6 +3677,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NoticeboardSnapshot"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNoticePostingCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's URL slug or UUID. */
+                tenant: components["parameters"]["TenantRef"];
+                noticeId: components["parameters"]["NoticeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The certificate, issued now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostingCertificate"];
                 };
             };
             default: components["responses"]["Problem"];

@@ -34,6 +34,11 @@ export function NoticeDetailPage() {
             <Link to={boardPath(slug)}>{t('nb.title')}</Link>
           </p>
           <Details notice={n} />
+          {(n.state === 'posted' || n.state === 'archived') && (
+            <p>
+              <Link to={`${boardPath(slug)}/${n.id}/dolozka`}>{t('nbc.link')}</Link>
+            </p>
+          )}
           <Actions notice={n} onChange={notice.reload} />
           <Attachments notice={n} onChange={notice.reload} />
           <Revisions slug={slug} notice={n} />

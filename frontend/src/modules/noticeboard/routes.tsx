@@ -2,6 +2,7 @@ import type { ReactNode } from 'react'
 import { Route } from 'react-router'
 import { NotFoundPage } from '../../pages/NotFoundPage'
 import { useTenant } from '../../tenant/TenantProvider'
+import { CertificatePage } from './CertificatePage'
 import { NoticeDetailPage } from './NoticeDetailPage'
 import { NoticeFormPage } from './NoticeFormPage'
 import { NoticeListPage } from './NoticeListPage'
@@ -22,6 +23,7 @@ export function noticeboardRoutes() {
       <Route path="m/noticeboard/dukaz-vyveseni" element={<Enabled><ProofPage /></Enabled>} />
       <Route path="m/noticeboard/:noticeId" element={<Enabled><NoticeDetailPage /></Enabled>} />
       <Route path="m/noticeboard/:noticeId/upravit" element={<Enabled><NoticeFormPage /></Enabled>} />
+      <Route path="m/noticeboard/:noticeId/dolozka" element={<Enabled><CertificatePage /></Enabled>} />
     </>
   )
 }
