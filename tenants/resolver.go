@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/epom-cz/epom/internal/pubsub"
 )
 
 // invalidationChannel carries "a tenant changed" between replicas so that a suspension takes
@@ -178,23 +180,7 @@ func (r *Resolver) drop(id string) {
 
 // Listen applies invalidations published by other replicas until ctx ends.
 func (r *Resolver) Listen(ctx context.Context) {
-	if r.redis == nil {
-		return
-	}
-	sub := r.redis.Subscribe(ctx, invalidationChannel)
-	defer sub.Close()
-	ch := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case msg, ok := <-ch:
-			if !ok {
-				return
-			}
-			r.drop(msg.Payload)
-		}
-	}
+	pubsub.Each(ctx, r.redis, invalidationChannel, r.drop)
 }
 
 // Len is the number of cached entries, for metrics.

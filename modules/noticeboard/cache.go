@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/epom-cz/epom/internal/pubsub"
 	"github.com/epom-cz/epom/modules"
 	"github.com/epom-cz/epom/tenants"
 )
@@ -188,25 +189,11 @@ func (c *pageCache) invalidate(ctx context.Context, tenant uuid.UUID) {
 
 // listen applies the invalidations of other processes until ctx ends.
 func (c *pageCache) listen(ctx context.Context) {
-	if c.redis == nil {
-		return
-	}
-	sub := c.redis.Subscribe(ctx, boardChannel)
-	defer sub.Close()
-	ch := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case msg, ok := <-ch:
-			if !ok {
-				return
-			}
-			if id, err := uuid.Parse(msg.Payload); err == nil {
-				c.drop(id)
-			}
+	pubsub.Each(ctx, c.redis, boardChannel, func(payload string) {
+		if id, err := uuid.Parse(payload); err == nil {
+			c.drop(id)
 		}
-	}
+	})
 }
 
 // Len and Bytes describe the cache, for tests and metrics.
