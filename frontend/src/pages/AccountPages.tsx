@@ -114,6 +114,28 @@ function PasswordInput(props: Parameters<typeof TextField>[0]) {
   )
 }
 
+/** What a form's bind gives a field. */
+type Bound = ReturnType<ReturnType<typeof useAccountForm<string>>['bind']>
+
+/** The new password with its hint, then the same again: registration, reset and change. */
+function NewPasswordInputs({ password, again, label }: { password: Bound; again: Bound; label: MessageKey }) {
+  const { t } = useI18n()
+  return (
+    <>
+      <PasswordInput {...password} label={t(label)} required autoComplete="new-password" hint={t('accounts.passwordHint')} />
+      <PasswordInput {...again} label={t('accounts.passwordAgain')} required autoComplete="new-password" />
+    </>
+  )
+}
+
+/** The outcome of a refused submission: invalid fields, or the error the server gave. */
+function Problems({ outcome }: { outcome: Outcome | undefined }) {
+  const { t } = useI18n()
+  if (outcome?.kind === 'invalid') return <Message color="error">{t('accounts.invalid')}</Message>
+  if (outcome?.kind === 'failed') return <ErrorMessage error={outcome.error} />
+  return null
+}
+
 function SubmitButton({ sending, label }: { sending: boolean; label: MessageKey }) {
   const { t } = useI18n()
   return (
@@ -151,25 +173,12 @@ export function RegisterPage() {
         <>
           <p>{t('accounts.register.intro')}</p>
           <Outcome outcomeRef={form.outcomeRef}>
-            {form.outcome?.kind === 'invalid' && <Message color="error">{t('accounts.invalid')}</Message>}
-            {form.outcome?.kind === 'failed' && <ErrorMessage error={form.outcome.error} />}
+            <Problems outcome={form.outcome} />
           </Outcome>
           <form ref={form.formRef} className="epom-form" onSubmit={form.submit(check, send)} noValidate>
             <TextField {...form.bind('name')} label={t('accounts.name')} required autoComplete="name" />
             <TextField {...form.bind('email')} label={t('accounts.email')} type="email" required autoComplete="email" />
-            <PasswordInput
-              {...form.bind('password')}
-              label={t('accounts.password')}
-              required
-              autoComplete="new-password"
-              hint={t('accounts.passwordHint')}
-            />
-            <PasswordInput
-              {...form.bind('passwordAgain')}
-              label={t('accounts.passwordAgain')}
-              required
-              autoComplete="new-password"
-            />
+            <NewPasswordInputs password={form.bind('password')} again={form.bind('passwordAgain')} label="accounts.password" />
             <SubmitButton sending={form.sending} label="accounts.register.submit" />
           </form>
         </>
@@ -195,8 +204,7 @@ function ResendVerification() {
         {form.outcome?.kind === 'done' && (
           <Message color="success">{t('accounts.verify.resent', { email: form.values.email.trim() })}</Message>
         )}
-        {form.outcome?.kind === 'invalid' && <Message color="error">{t('accounts.invalid')}</Message>}
-        {form.outcome?.kind === 'failed' && <ErrorMessage error={form.outcome.error} />}
+        <Problems outcome={form.outcome} />
       </Outcome>
       <form ref={form.formRef} className="epom-form" onSubmit={form.submit((v) => required(v, ['email']), send)} noValidate>
         <TextField {...form.bind('email')} label={t('accounts.email')} type="email" required autoComplete="email" />
@@ -263,8 +271,7 @@ export function ForgotPasswordPage() {
         <>
           <p>{t('accounts.forgot.intro')}</p>
           <Outcome outcomeRef={form.outcomeRef}>
-            {form.outcome?.kind === 'invalid' && <Message color="error">{t('accounts.invalid')}</Message>}
-            {form.outcome?.kind === 'failed' && <ErrorMessage error={form.outcome.error} />}
+            <Problems outcome={form.outcome} />
           </Outcome>
           <form ref={form.formRef} className="epom-form" onSubmit={form.submit((v) => required(v, ['email']), send)} noValidate>
             <TextField {...form.bind('email')} label={t('accounts.email')} type="email" required autoComplete="email" />
@@ -315,8 +322,7 @@ export function ResetPasswordPage() {
       ) : (
         <>
           <Outcome outcomeRef={form.outcomeRef}>
-            {form.outcome?.kind === 'invalid' && <Message color="error">{t('accounts.invalid')}</Message>}
-            {form.outcome?.kind === 'failed' && <ErrorMessage error={form.outcome.error} />}
+            <Problems outcome={form.outcome} />
           </Outcome>
           {(!token || linkProblem) && (
             <p>
@@ -327,19 +333,7 @@ export function ResetPasswordPage() {
             <>
               <p>{t('accounts.reset.intro')}</p>
               <form ref={form.formRef} className="epom-form" onSubmit={form.submit(check, send)} noValidate>
-                <PasswordInput
-                  {...form.bind('password')}
-                  label={t('accounts.newPassword')}
-                  required
-                  autoComplete="new-password"
-                  hint={t('accounts.passwordHint')}
-                />
-                <PasswordInput
-                  {...form.bind('passwordAgain')}
-                  label={t('accounts.passwordAgain')}
-                  required
-                  autoComplete="new-password"
-                />
+                <NewPasswordInputs password={form.bind('password')} again={form.bind('passwordAgain')} label="accounts.newPassword" />
                 <SubmitButton sending={form.sending} label="accounts.reset.submit" />
               </form>
             </>
@@ -381,8 +375,7 @@ export function ChangePasswordPage() {
       <p>{t('accounts.change.intro')}</p>
       <Outcome outcomeRef={form.outcomeRef}>
         {form.outcome?.kind === 'done' && <Message color="success">{t('accounts.change.done')}</Message>}
-        {form.outcome?.kind === 'invalid' && <Message color="error">{t('accounts.invalid')}</Message>}
-        {form.outcome?.kind === 'failed' && <ErrorMessage error={form.outcome.error} />}
+        <Problems outcome={form.outcome} />
       </Outcome>
       {form.outcome?.kind !== 'done' && (
         <form ref={form.formRef} className="epom-form" onSubmit={form.submit(check, send)} noValidate>
@@ -392,19 +385,7 @@ export function ChangePasswordPage() {
             required
             autoComplete="current-password"
           />
-          <PasswordInput
-            {...form.bind('newPassword')}
-            label={t('accounts.newPassword')}
-            required
-            autoComplete="new-password"
-            hint={t('accounts.passwordHint')}
-          />
-          <PasswordInput
-            {...form.bind('passwordAgain')}
-            label={t('accounts.passwordAgain')}
-            required
-            autoComplete="new-password"
-          />
+          <NewPasswordInputs password={form.bind('newPassword')} again={form.bind('passwordAgain')} label="accounts.newPassword" />
           <SubmitButton sending={form.sending} label="accounts.change.submit" />
         </form>
       )}
