@@ -14,6 +14,7 @@ import { useSession } from '../session/SessionProvider'
 import { krajName } from './kraje'
 import { ModuleChecklist } from './ModuleChecklist'
 import { OperatorNav } from './OperatorNav'
+import { focusFirstInvalid } from '../components/focusInvalid'
 
 const pageSize = 50
 const filters = ['none', 'active', 'suspended', 'pending', 'closed'] as const
@@ -247,7 +248,7 @@ function OnboardPanel({
       for (const f of ['slug', 'modules', 'adminEmail', 'adminName'] as const) if (byField[f]) known[f] = byField[f]
       setErrors(known)
       if (Object.keys(known).length === 0) setFailure(error)
-      else ref.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+      else focusFirstInvalid(ref.current)
     } finally {
       setSaving(false)
     }

@@ -9,6 +9,7 @@ import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
 import { useApi } from '../lib/useApi'
 import { ModuleChecklist } from './ModuleChecklist'
+import { focusFirstInvalid } from '../components/focusInvalid'
 
 const fields = ['ico', 'contactName', 'email', 'phone', 'modules', 'note', 'consent'] as const
 type Field = (typeof fields)[number]
@@ -92,7 +93,7 @@ function SubscribeForm({ modules, onDone }: { modules: ModuleInfo[]; onDone: (na
     if (!consent) local.consent = t('subscribe.consentRequired')
     setErrors(local)
     if (Object.keys(local).length > 0) {
-      requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
+      requestAnimationFrame(() => focusFirstInvalid(formRef.current))
       return
     }
     setSending(true)
@@ -118,7 +119,7 @@ function SubscribeForm({ modules, onDone }: { modules: ModuleInfo[]; onDone: (na
       for (const f of fields) if (byField[f]) known[f] = byField[f]
       setErrors(known)
       if (Object.keys(known).length === 0) setFailure(error)
-      else requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
+      else requestAnimationFrame(() => focusFirstInvalid(formRef.current))
     } finally {
       setSending(false)
     }

@@ -9,6 +9,7 @@ import { PageHeading } from '../components/PageHeading'
 import { useI18n } from '../i18n/I18nProvider'
 import type { MessageKey } from '../i18n/messages'
 import { useSession } from '../session/SessionProvider'
+import { focusFirstInvalid } from '../components/focusInvalid'
 
 // The account pages: registration (registrace), e-mail verification (ověření), forgotten
 // password (zapomenuté heslo), password reset (obnova hesla) and change (změna hesla). The
@@ -36,7 +37,7 @@ function useAccountForm<F extends string>(fields: readonly F[], initial?: Partia
   const outcomeRef = useRef<HTMLDivElement>(null)
 
   useEffect(() => {
-    if (outcome?.kind === 'invalid') formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+    if (outcome?.kind === 'invalid') focusFirstInvalid(formRef.current)
     else if (outcome) outcomeRef.current?.focus()
   }, [outcome])
 

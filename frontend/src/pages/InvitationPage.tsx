@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useSearchParams } from 'react-router'
 import { api, isApiError, unwrap } from '../api/client'
 import type { components } from '../api/schema'
 import { Button } from '../components/Button'
+import { useFocusInvalid } from '../components/focusInvalid'
 import { ErrorMessage } from '../components/ErrorMessage'
 import { TextField } from '../components/FormField'
 import { Loaded } from '../components/Loaded'
@@ -158,12 +159,8 @@ function CreateAccount({ token, preview }: { token: string; preview: Preview }) 
   const [errors, setErrors] = useState<AccountErrors>({})
   const [failure, setFailure] = useState<unknown>()
   const [submitting, setSubmitting] = useState(false)
-  const [attempt, setAttempt] = useState(0)
-  const formRef = useRef<HTMLFormElement>(null)
-
-  useEffect(() => {
-    if (attempt > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
-  }, [attempt])
+  // Take the user to the first field the API (or the form) rejected.
+  const { formRef, refused } = useFocusInvalid()
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
@@ -183,7 +180,7 @@ function CreateAccount({ token, preview }: { token: string; preview: Preview }) 
       const fields: AccountErrors = { name: byField.name, password: byField.password }
       setErrors(fields)
       if (!fields.name && !fields.password) setFailure(error)
-      setAttempt((n) => n + 1)
+      refused()
       setSubmitting(false)
     }
   }

@@ -1,9 +1,10 @@
 import { GovFormCheckbox, GovFormLabel, GovFormMessage } from '@gov-design-system-ce/react'
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useState, type FormEvent } from 'react'
 import { api, isApiError, unwrap, type Member } from '../api/client'
 import type { components } from '../api/schema'
 import { Button } from '../components/Button'
 import { Dialog } from '../components/Dialog'
+import { useFocusInvalid } from '../components/focusInvalid'
 import { ErrorMessage } from '../components/ErrorMessage'
 import { TextAreaField, TextField } from '../components/FormField'
 import { Loaded } from '../components/Loaded'
@@ -321,19 +322,15 @@ function MfaResetDialog({
   const [reasonError, setReasonError] = useState<string>()
   const [failure, setFailure] = useState<unknown>()
   const [saving, setSaving] = useState(false)
-  const [attempt, setAttempt] = useState(0)
-  const formRef = useRef<HTMLFormElement>(null)
-
-  useEffect(() => {
-    if (attempt > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
-  }, [attempt])
+  // Take the user to the first field the API (or the form) rejected.
+  const { formRef, refused } = useFocusInvalid()
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     setFailure(undefined)
     if (reason.trim().length < 3) {
       setReasonError(t('members.mfaReasonShort'))
-      setAttempt((n) => n + 1)
+      refused()
       return
     }
     setReasonError(undefined)
@@ -351,7 +348,7 @@ function MfaResetDialog({
       const field = isApiError(error) ? error.fieldErrors().reason : undefined
       if (field) {
         setReasonError(field)
-        setAttempt((n) => n + 1)
+        refused()
       } else {
         setFailure(error)
       }
@@ -515,20 +512,15 @@ function InviteForm({ slug, onInvited }: { slug: string; onInvited: (email: stri
   const [errors, setErrors] = useState<InviteErrors>({})
   const [failure, setFailure] = useState<unknown>()
   const [sending, setSending] = useState(false)
-  const [attempt, setAttempt] = useState(0)
-  const formRef = useRef<HTMLFormElement>(null)
-
   // Take the user to the first field the API (or the form) rejected.
-  useEffect(() => {
-    if (attempt > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
-  }, [attempt])
+  const { formRef, refused } = useFocusInvalid()
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     setFailure(undefined)
     if (roles.length === 0) {
       setErrors({ roles: t('members.chooseRole') })
-      setAttempt((n) => n + 1)
+      refused()
       return
     }
     setSending(true)
@@ -550,7 +542,7 @@ function InviteForm({ slug, onInvited }: { slug: string; onInvited: (email: stri
       const fields: InviteErrors = { email: byField.email, name: byField.name, roles: byField.roles }
       setErrors(fields)
       if (!fields.email && !fields.name && !fields.roles) setFailure(error)
-      setAttempt((n) => n + 1)
+      refused()
     } finally {
       setSending(false)
     }

@@ -10,6 +10,7 @@ import { useI18n } from '../i18n/I18nProvider'
 import { useApi } from '../lib/useApi'
 import { useSession } from '../session/SessionProvider'
 import { useTenant } from '../tenant/TenantProvider'
+import { focusFirstInvalid } from '../components/focusInvalid'
 
 export function SettingsPage() {
   const { t } = useI18n()
@@ -88,7 +89,7 @@ function SettingsForm({ slug, settings }: { slug: string; settings: TenantSettin
 
   // Take the user to the first field the API rejected.
   useEffect(() => {
-    if (outcome?.kind === 'invalid') formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+    if (outcome?.kind === 'invalid') focusFirstInvalid(formRef.current)
   }, [outcome])
 
   const save = async (event: FormEvent) => {

@@ -11,6 +11,7 @@ import { useI18n } from '../i18n/I18nProvider'
 import type { MessageKey } from '../i18n/messages'
 import { useApi } from '../lib/useApi'
 import { useTenant } from '../tenant/TenantProvider'
+import { focusFirstInvalid } from '../components/focusInvalid'
 
 type ApiToken = components['schemas']['ApiToken']
 type ApiTokenCreated = components['schemas']['ApiTokenCreated']
@@ -290,7 +291,7 @@ function CreateTokenForm({
   const formRef = useRef<HTMLFormElement>(null)
 
   useEffect(() => {
-    if (invalid) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+    if (invalid) focusFirstInvalid(formRef.current)
   }, [invalid, errors])
 
   const toggle = (scope: string, on: boolean) =>

@@ -21,6 +21,7 @@ import {
   type NoticeCategory,
   type NoticeInput,
 } from './labels'
+import { focusFirstInvalid } from '../../components/focusInvalid'
 
 const fields = [
   'title',
@@ -104,7 +105,7 @@ function NoticeForm({ slug, notice }: { slug: string; notice?: Notice }) {
   const posted = notice?.state === 'posted'
 
   useEffect(() => {
-    if (invalid) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+    if (invalid) focusFirstInvalid(formRef.current)
   }, [invalid, errors])
 
   const save = async (event: FormEvent) => {
