@@ -87,7 +87,7 @@ func runSecrets(ctx context.Context, cfg config.Config, args []string, out io.Wr
 }
 
 func printRotation(out io.Writer, rep identity.RotationReport, emails map[uuid.UUID]string, actor string) {
-	verb, label := "re-encrypted", "recorded now"
+	verb, label := "re-encrypted", "recorded"
 	if rep.DryRun {
 		fmt.Fprintln(out, "secret key rotation, dry run: nothing was written")
 		verb, label = "to re-encrypt", "to record"
@@ -101,7 +101,9 @@ func printRotation(out io.Writer, rep identity.RotationReport, emails map[uuid.U
 	fmt.Fprintf(out, "  current key:                   %s\n", rep.CurrentKeyID)
 	fmt.Fprintf(out, "  previous keys:                 %s\n", prev)
 	fmt.Fprintf(out, "  TOTP secrets %-17s %d\n", verb+":", rep.Reencrypted)
-	fmt.Fprintf(out, "  TOTP secrets already current:  %d (key id %s)\n", rep.Labelled, label)
+	// Rows written before key ids were recorded but already under the current key: only
+	// their id is missing. Rows with the current id are not counted anywhere.
+	fmt.Fprintf(out, "  %-30s %d\n", "key ids "+label+" (older rows):", rep.Labelled)
 	fmt.Fprintf(out, "  TOTP secrets no key decrypts:  %d\n", len(rep.Undecryptable))
 	for _, id := range rep.Undecryptable {
 		fmt.Fprintf(out, "    user %s %s\n", id, emails[id])
